@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Which columns of ``X`` are covariates, and how covariates become network input.
+
+Covariates condition the imputation but are never imputed themselves.
+Categorical covariates become integer codes (the networks learn one embedding
+per covariate); numerical covariates are standardised.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """Positions of the covariate and feature columns of ``X``.
+
+    Attributes
+    ----------
+    categorical : ndarray of int
+        Columns holding categorical covariates, in the order the user named them.
+    numerical : ndarray of int
+        Columns holding numerical covariates, in the order the user named them.
+    features : ndarray of int
+        All other columns, in input order: the values to impute.
+    """
+
+    categorical: np.ndarray
+    numerical: np.ndarray
+    features: np.ndarray
+
+    @property
+    def has_covariates(self) -> bool:
+        return bool(self.categorical.size or self.numerical.size)
+
+
+def column_label(j: int, feature_names: np.ndarray | None) -> str:
+    """Name of column ``j`` for error messages."""
+    if feature_names is not None:
+        return repr(str(feature_names[j]))
+    return f"at index {j}"
+
+
+def get_column(X, j: int) -> np.ndarray | pd.Series:
+    """Column ``j`` of a DataFrame or a 2-D array, without copying it."""
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[:, j]
+    return X[:, j]
+
+
+def resolve_column_roles(
+    X, categorical_covariates, numerical_covariates, feature_names, n_columns
+) -> ColumnRoles:
+    """Turn the two covariate specifications into column positions.
+
+    Parameters
+    ----------
+    X : DataFrame or ndarray
+        The training data; only consulted for ``"from_dtype"``.
+    categorical_covariates : str, array-like of str, int or bool, or None
+        See :class:`~skgain.GAINImputer`.
+    numerical_covariates : array-like of str, int or bool, or None
+        See :class:`~skgain.GAINImputer`.
+    feature_names : ndarray of str or None
+        Column names seen in ``fit`` (``feature_names_in_``).
+    n_columns : int
+        Number of columns of ``X``.
+
+    Returns
+    -------
+    ColumnRoles
+    """
+    if isinstance(categorical_covariates, str) and (
+        categorical_covariates == "from_dtype"
+    ):
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                "categorical_covariates='from_dtype' needs X to be a pandas "
+                f"DataFrame, got {type(X).__name__}; name the covariate columns "
+                "by index instead."
+            )
+        categorical = np.flatnonzero(
+            [_is_categorical_dtype(dtype) for dtype in X.dtypes]
+        )
+    else:
+        categorical = _resolve_spec(
+            "categorical_covariates", categorical_covariates, feature_names, n_columns
+        )
+    numerical = _resolve_spec(
+        "numerical_covariates", numerical_covariates, feature_names, n_columns
+    )
+    both = np.intersect1d(categorical, numerical)
+    if both.size:
+        names = ", ".join(column_label(j, feature_names) for j in both)
+        raise ValueError(
+            f"Column {names} is named both in categorical_covariates and in "
+            "numerical_covariates; a covariate is either one or the other."
+        )
+    is_feature = np.ones(n_columns, dtype=bool)
+    is_feature[categorical] = False
+    is_feature[numerical] = False
+    return ColumnRoles(categorical, numerical, np.flatnonzero(is_feature))
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def _resolve_spec(param, spec, feature_names, n_columns) -> np.ndarray:
+    if spec is None:
+        return np.array([], dtype=np.intp)
+    if isinstance(spec, str | int | np.integer):
+        spec = [spec]
+    spec = list(spec)
+    if not spec:
+        return np.array([], dtype=np.intp)
+    if all(isinstance(s, bool | np.bool_) for s in spec):
+        if len(spec) != n_columns:
+            raise ValueError(
+                f"{param} is a boolean mask of length {len(spec)}, but X has "
+                f"{n_columns} columns."
+            )
+        return np.flatnonzero(spec)
+    if all(isinstance(s, int | np.integer) for s in spec):
+        indices = np.asarray(spec, dtype=np.intp)
+        bad = indices[(indices < -n_columns) | (indices >= n_columns)]
+        if bad.size:
+            raise ValueError(
+                f"{param} contains column index {bad[0]}, but X has {n_columns} "
+                "columns."
+            )
+        # Keep the user's order so that embeddings line up with the named columns.
+        return np.array(list(dict.fromkeys(indices % n_columns)), dtype=np.intp)
+    if all(isinstance(s, str) for s in spec):
+        if feature_names is None:
+            raise ValueError(
+                f"{param}={spec!r} names columns, but X has no column names; "
+                "pass a pandas DataFrame or give integer column indices."
+            )
+        position = {str(name): j for j, name in enumerate(feature_names)}
+        missing = [s for s in spec if s not in position]
+        if missing:
+            raise ValueError(
+                f"{param} names column(s) {missing} that are not in X; X has "
+                f"columns {_shorten(list(position))}."
+            )
+        return np.array(list(dict.fromkeys(position[s] for s in spec)), dtype=np.intp)
+    raise ValueError(
+        f"{param} must be column names, integer indices or a boolean mask, "
+        f"got {spec!r}."
+    )
+
+
+def _shorten(names: list, limit: int = 10) -> str:
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
+
+
+@dataclass
+class CovariateEncoder:
+    """Turns covariate columns into what the networks take as input.
+
+    Categorical covariates become integer codes; a missing value (NaN or
+    ``None``) seen during ``fit`` becomes a category of its own. Numerical
+    covariates are standardised with the training mean and standard
+    deviation; a missing value is replaced by the training mean.
+
+    Parameters
+    ----------
+    roles : ColumnRoles
+        Which columns are covariates.
+    feature_names : ndarray of str or None
+        Column names, for error messages.
+    """
+
+    roles: ColumnRoles
+    feature_names: np.ndarray | None = None
+    categories_: list = field(default_factory=list, init=False)
+    has_missing_category_: list = field(default_factory=list, init=False)
+    mean_: np.ndarray = field(default=None, init=False)
+    scale_: np.ndarray = field(default=None, init=False)
+
+    @property
+    def cardinalities(self) -> list[int]:
+        """Number of codes of each categorical covariate."""
+        return [
+            len(cats) + int(has_missing)
+            for cats, has_missing in zip(
+                self.categories_, self.has_missing_category_, strict=True
+            )
+        ]
+
+    @property
+    def n_numerical(self) -> int:
+        return int(self.roles.numerical.size)
+
+    def fit(self, X) -> "CovariateEncoder":
+        self.categories_, self.has_missing_category_ = [], []
+        for j in self.roles.categorical:
+            column = pd.Series(np.asarray(get_column(X, j), dtype=object))
+            missing = column.isna().to_numpy()
+            categories = pd.unique(column[~missing])
+            try:
+                categories = np.sort(categories)
+            except TypeError:
+                pass  # mixed types cannot be sorted: keep order of appearance
+            self.categories_.append(pd.Index(categories, dtype=object))
+            self.has_missing_category_.append(bool(missing.any()))
+        numerical = self._numerical_values(X)
+        with warnings.catch_warnings():
+            # An all-missing covariate has no mean; it is encoded as zeros.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(numerical, axis=0)
+            scale = np.nanstd(numerical, axis=0)
+        self.mean_ = np.nan_to_num(mean)
+        self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        return self
+
+    def transform(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Return int64 category codes and float32 standardised numerical values."""
+        n_samples = X.shape[0]
+        codes = np.empty((n_samples, self.roles.categorical.size), dtype=np.int64)
+        for i, j in enumerate(self.roles.categorical):
+            codes[:, i] = self._encode_categorical(X, i, j)
+        numerical = (self._numerical_values(X) - self.mean_) / self.scale_
+        numerical = np.nan_to_num(numerical, nan=0.0).astype(np.float32)
+        return codes, numerical
+
+    def _encode_categorical(self, X, i, j) -> np.ndarray:
+        values = pd.Series(np.asarray(get_column(X, j), dtype=object))
+        categories = self.categories_[i]
+        codes = pd.Categorical(values, categories=categories).codes.astype(np.int64)
+        missing = values.isna().to_numpy()
+        unseen = (codes < 0) & ~missing
+        if unseen.any():
+            unknown = pd.unique(values[unseen])
+            raise ValueError(
+                f"Categorical covariate {column_label(j, self.feature_names)} has "
+                f"value(s) {_shorten(list(unknown))} not seen during fit; known "
+                f"categories are {_shorten(list(categories))}."
+            )
+        if missing.any():
+            if not self.has_missing_category_[i]:
+                raise ValueError(
+                    f"Categorical covariate {column_label(j, self.feature_names)} "
+                    "has missing values, but had none during fit, so the model "
+                    "has no category for them."
+                )
+            codes[missing] = len(categories)
+        return codes
+
+    def _numerical_values(self, X) -> np.ndarray:
+        n_samples = X.shape[0]
+        values = np.empty((n_samples, self.roles.numerical.size), dtype=np.float64)
+        for i, j in enumerate(self.roles.numerical):
+            column = get_column(X, j)
+            try:
+                converted = pd.to_numeric(pd.Series(column), errors="raise")
+                converted = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"Numerical covariate {column_label(j, self.feature_names)} "
+                    f"holds non-numeric values ({exc}); expected numbers."
+                ) from exc
+            if np.isinf(converted).any():
+                raise ValueError(
+                    f"Numerical covariate {column_label(j, self.feature_names)} "
+                    "contains infinity; expected finite numbers or NaN."
+                )
+            values[:, i] = converted
+        return values

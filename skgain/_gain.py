@@ -1,0 +1,807 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The GAINImputer estimator: input checks, fitting recipe and output assembly."""
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import MissingIndicator
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._missing import is_pandas_na, is_scalar_nan
+from sklearn.utils.validation import (
+    FLOAT_DTYPES,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from skgain._compat import (
+    Interval,
+    MissingValues,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    _get_output_config,
+    _wrap_data_with_container,
+)
+from skgain._covariates import (
+    CovariateEncoder,
+    column_label,
+    get_column,
+    resolve_column_roles,
+)
+from skgain._data import ROW_BLOCK, FeatureScaler
+from skgain._device import resolve_device
+from skgain._training import TrainingConfig, TrainingData, generate, train
+
+
+class GAINImputer(TransformerMixin, BaseEstimator):
+    """Impute missing values with Generative Adversarial Imputation Nets.
+
+    A generator network fills each sample's missing entries from its observed
+    entries and from sample covariates (such as tissue, sex and age); a
+    discriminator network, given a hint about which entries were observed,
+    learns to tell imputed entries from observed ones, and the generator is
+    trained to fool it while reconstructing the entries it knows (GAIN, with
+    the covariate conditioning of GAIN-GTEx). Once fitted, the model imputes
+    new samples without retraining.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    missing_values : int, float, np.nan or pd.NA, default=np.nan
+        The placeholder for missing values. All occurrences in the feature
+        columns are imputed. ``pd.NA`` in nullable pandas columns is treated
+        like ``np.nan``.
+
+    categorical_covariates : "from_dtype", str, array-like of str, int or bool, \
+            default=None
+        Columns of ``X`` holding categorical covariates (tissue, sex, batch):
+        column names (DataFrame input), integer indices or a boolean mask.
+        ``"from_dtype"`` takes every ``category``, ``object`` and ``string``
+        column of a DataFrame. Each enters both networks as a learned
+        embedding of width ``int(sqrt(n_categories)) + 1``. A missing value is
+        a category of its own; a category not seen in ``fit`` is an error.
+        Covariates are passed through unchanged and never imputed.
+
+    numerical_covariates : str, array-like of str, int or bool, default=None
+        Columns of ``X`` holding numerical covariates (age), specified as for
+        ``categorical_covariates``. They are standardised with the training
+        mean and standard deviation; a missing value is replaced by the
+        training mean.
+
+    hidden_layer_sizes : array-like of int, default=(256, 256)
+        Width of each hidden layer of the generator and of the discriminator.
+
+    hint_rate : float or tuple of (float, float), default=0.5
+        Probability ``p`` with which each entry of the mask is revealed to the
+        discriminator (paper eq. 4). A pair ``(alpha, beta)`` draws
+        ``p ~ U(alpha, beta)`` once per sample.
+
+    reconstruction_weight : float, default=1.0
+        Weight ``lambda`` of the reconstruction term in the generator loss
+        (paper eq. 6).
+
+    adversarial : bool, default=True
+        Whether to train against the discriminator. ``False`` gives GAIN-MSE:
+        the generator is trained on the reconstruction loss alone.
+
+    reconstruction_entries : {"known", "input"}, default="known"
+        Which entries the reconstruction loss covers. ``"input"`` is the
+        published form: only the entries shown to the generator. ``"known"``
+        adds the entries that are observed in the data but hidden from the
+        generator by the training mask, so that the generator is also taught
+        directly to fill gaps. See Notes.
+
+    observed_fraction_range : tuple of (float, float), default=(0.5, 0.95)
+        During training each sample keeps a fraction ``u ~ U(low, high)`` of
+        its observed entries visible to the generator; the rest are hidden
+        artificially, on top of the real gaps. ``(1.0, 1.0)`` trains on the
+        real gaps only.
+
+    optimizer : {"adam", "rmsprop"}, default="adam"
+        Optimizer of both networks.
+
+    batch_size : int, default=128
+        Number of samples per training step.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate of both optimizers.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training samples).
+
+    early_stopping : bool, default=True
+        Whether to hold out ``validation_fraction`` of the samples, hide a
+        fixed share of their observed entries, and stop when the score on
+        those entries stops improving; the generator of the best epoch is
+        kept. If ``False``, training stops when the generator loss stops
+        improving, and the last generator is kept.
+
+    validation_fraction : float, default=0.1
+        Share of the samples held out for early stopping (at least one).
+
+    n_iter_no_change : int, default=10
+        Number of epochs without an improvement of at least ``tol`` after
+        which training stops.
+
+    tol : float, default=1e-4
+        Minimum improvement of the monitored score that counts.
+
+    sample_posterior : bool, default=False
+        If ``False``, ``transform`` imputes with the generator's noise input
+        set to zero: a deterministic point estimate. If ``True``, the noise is
+        drawn at random, giving one draw of the imputation distribution (the
+        same draw on every call; use :meth:`sample_imputations` for several).
+
+    add_indicator : bool, default=False
+        If ``True``, a :class:`~sklearn.impute.MissingIndicator` of the
+        feature columns is appended to the output.
+
+    keep_empty_features : bool, default=False
+        If ``True``, features with no observed value during ``fit`` are kept
+        and filled with 0 in ``transform``, as in
+        :class:`~sklearn.impute.SimpleImputer`; otherwise they are dropped
+        from the output.
+
+    device : str, default="auto"
+        Torch device to train and impute on. ``"auto"`` picks CUDA, then
+        Apple MPS, then the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:1"`` select
+        one. The fitted networks are kept on the CPU between calls, so a model
+        fitted on a GPU pickles and loads on a machine without one.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split, training masks,
+        noise and hints. Pass an int for reproducible results. The global
+        numpy and torch random states are neither used nor changed.
+
+    verbose : int, default=0
+        If positive, print one line of progress per epoch: losses, validation
+        score and elapsed time.
+
+    Attributes
+    ----------
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Mean generator loss of each epoch.
+
+    discriminator_loss_curve_ : list of float
+        Mean discriminator loss of each epoch (zeros when not adversarial).
+
+    validation_scores_ : list of float
+        Validation score of each epoch when early stopping is used, else
+        empty: ``1 - SSE / SS0`` on the hidden validation entries, where
+        ``SS0`` is the error of imputing the training mean (1 is perfect,
+        0 is no better than mean imputation).
+
+    best_validation_score_ : float or None
+        Best validation score, that of the generator kept.
+
+    indicator_ : :class:`~sklearn.impute.MissingIndicator`
+        Indicator of missing values in the feature columns; ``None`` if
+        ``add_indicator=False``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.impute.SimpleImputer : Univariate imputation with a constant or a
+        column statistic.
+    sklearn.impute.IterativeImputer : Multivariate imputation by chained
+        regressions.
+    sklearn.impute.KNNImputer : Imputation from the nearest neighbours.
+
+    Notes
+    -----
+    Each feature is standardised with the mean and standard deviation of its
+    observed entries before it enters the networks. Observed entries are
+    returned bit-identical; the output dtype is float32 for float32 input and
+    float64 otherwise. With covariates, the output holds every input column in
+    input order; it is an object array when a covariate is not numeric, and
+    ``set_output(transform="pandas")`` keeps each covariate's own dtype.
+
+    With ``reconstruction_entries="input"``, a generator that is wide compared
+    with the number of features can learn to copy its input, and then only the
+    adversarial term teaches it to fill gaps. ``"known"`` also scores the
+    generator on observed entries it was not shown, which on held-out samples
+    gave an R^2 at least as good on narrow and wide data in our measurements;
+    use ``"input"`` to reproduce the paper exactly.
+
+    References
+    ----------
+    .. [1] J. Yoon, J. Jordon and M. van der Schaar. "GAIN: Missing Data
+       Imputation using Generative Adversarial Nets". ICML 2018.
+    .. [2] R. Viñas, T. Azevedo, E. R. Gamazon and P. Liò. "Gene Expression
+       Imputation with Generative Adversarial Imputation Nets". ICML
+       Workshop on Computational Biology 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgain import GAINImputer
+    >>> X = np.array([[1.0, 2.0, np.nan], [3.0, 6.0, 9.0], [2.0, np.nan, 6.0],
+    ...               [4.0, 8.0, 12.0]])
+    >>> imputer = GAINImputer(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    >>> X_imputed = imputer.fit_transform(X)
+    >>> X_imputed.shape
+    (4, 3)
+    >>> bool(np.isnan(X_imputed).any())
+    False
+    """
+
+    _parameter_constraints: dict = {
+        "missing_values": [MissingValues(numeric_only=True)],
+        "categorical_covariates": [
+            StrOptions({"from_dtype"}),
+            str,
+            "array-like",
+            None,
+        ],
+        "numerical_covariates": [str, "array-like", None],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
+        "hint_rate": [Interval(numbers.Real, 0, 1, closed="both"), tuple],
+        "reconstruction_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "adversarial": ["boolean"],
+        "reconstruction_entries": [StrOptions({"known", "input"})],
+        "observed_fraction_range": [tuple],
+        "optimizer": [StrOptions({"adam", "rmsprop"})],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "sample_posterior": ["boolean"],
+        "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        missing_values=np.nan,
+        categorical_covariates=None,
+        numerical_covariates=None,
+        hidden_layer_sizes=(256, 256),
+        hint_rate=0.5,
+        reconstruction_weight=1.0,
+        adversarial=True,
+        reconstruction_entries="known",
+        observed_fraction_range=(0.5, 0.95),
+        optimizer="adam",
+        batch_size=128,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        sample_posterior=False,
+        add_indicator=False,
+        keep_empty_features=False,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.missing_values = missing_values
+        self.categorical_covariates = categorical_covariates
+        self.numerical_covariates = numerical_covariates
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.hint_rate = hint_rate
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial = adversarial
+        self.reconstruction_entries = reconstruction_entries
+        self.observed_fraction_range = observed_fraction_range
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.sample_posterior = sample_posterior
+        self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the generator (and discriminator) on ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data with missing values, including any covariate columns.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted imputer.
+        """
+        config = self._training_config()
+        X, features = self._validate_input(X, in_fit=True)
+        observed = ~self._missing_mask(features)
+        self.indicator_ = (
+            MissingIndicator(
+                missing_values=self.missing_values, error_on_new=False
+            ).fit(features)
+            if self.add_indicator
+            else None
+        )
+        self._empty_features = ~observed.any(axis=0)
+        self._output_columns = self._select_output_columns()
+
+        kept = ~self._empty_features
+        self._scaler = FeatureScaler.fit(features[:, kept], observed[:, kept])
+        self._covariate_encoder = CovariateEncoder(
+            self._roles, getattr(self, "feature_names_in_", None)
+        ).fit(X)
+        random_state = check_random_state(self.random_state)
+        training_seed, self._noise_seed = (
+            int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
+        )
+        self._fit_networks(
+            X, features[:, kept], observed[:, kept], config, training_seed
+        )
+        return self
+
+    def _training_config(self) -> TrainingConfig:
+        hint_rate = self.hint_rate
+        if not isinstance(hint_rate, tuple):
+            hint_rate = (hint_rate, hint_rate)
+        _check_unit_interval("hint_rate", hint_rate)
+        _check_unit_interval("observed_fraction_range", self.observed_fraction_range)
+        if self.observed_fraction_range[0] <= 0:
+            raise ValueError(
+                "observed_fraction_range must have a lower bound above 0, got "
+                f"{self.observed_fraction_range}: the generator needs to see some "
+                "entries."
+            )
+        hidden = self.hidden_layer_sizes
+        hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
+        if not hidden or any(
+            not isinstance(h, numbers.Integral) or h < 1 for h in hidden
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return TrainingConfig(
+            hidden_layer_sizes=tuple(int(h) for h in hidden),
+            hint_rate=(float(hint_rate[0]), float(hint_rate[1])),
+            reconstruction_weight=float(self.reconstruction_weight),
+            adversarial=bool(self.adversarial),
+            reconstruction_entries=self.reconstruction_entries,
+            observed_fraction_range=tuple(map(float, self.observed_fraction_range)),
+            optimizer=self.optimizer,
+            batch_size=int(self.batch_size),
+            learning_rate=float(self.learning_rate_init),
+            max_iter=int(self.max_iter),
+            early_stopping=bool(self.early_stopping),
+            n_iter_no_change=int(self.n_iter_no_change),
+            tol=float(self.tol),
+            verbose=int(self.verbose),
+        )
+
+    def _fit_networks(self, X, features, observed, config, seed):
+        self.loss_curve_, self.discriminator_loss_curve_ = [], []
+        self.validation_scores_, self.best_validation_score_ = [], None
+        self.n_iter_ = 0
+        if features.shape[1] == 0:
+            # Only covariates or only empty features: nothing to learn.
+            self._generator = None
+            return
+        device = resolve_device(self.device)
+        scaled = self._scaler.transform(features, observed)
+        codes, numerical = self._covariate_encoder.transform(X)
+        data = TrainingData(
+            torch.from_numpy(scaled).to(device),
+            torch.from_numpy(observed).to(device),
+            torch.from_numpy(codes).to(device),
+            torch.from_numpy(numerical).to(device),
+        )
+        del scaled
+        train_rows, validation_rows = self._split_rows(len(features), seed)
+        result = train(
+            config,
+            data.rows(torch.from_numpy(train_rows).to(device)),
+            data.rows(torch.from_numpy(validation_rows).to(device))
+            if validation_rows.size
+            else None,
+            self._covariate_encoder.cardinalities,
+            seed,
+        )
+        # Kept on the CPU so that the fitted estimator pickles without CUDA.
+        self._generator = result.generator.cpu()
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_curve
+        self.discriminator_loss_curve_ = result.discriminator_loss_curve
+        self.validation_scores_ = result.validation_scores
+        self.best_validation_score_ = result.best_validation_score
+        if result.divergence_message is not None:
+            warnings.warn(
+                result.divergence_message + " The generator of the best epoch "
+                "before that is kept.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif not result.converged:
+            warnings.warn(
+                f"GAINImputer reached max_iter={self.max_iter} epochs before the "
+                "monitored score stopped improving; increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _split_rows(self, n_samples, seed):
+        order = np.random.RandomState(seed).permutation(n_samples)
+        if not self.early_stopping:
+            return order, order[:0]
+        n_validation = min(
+            max(1, round(self.validation_fraction * n_samples)), n_samples - 1
+        )
+        return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+
+    def transform(self, X):
+        """Impute all missing values in the feature columns of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data to complete, with the same columns as in :meth:`fit`.
+
+        Returns
+        -------
+        X_imputed : {ndarray, DataFrame} of shape (n_samples, n_features_out)
+            ``X`` with every missing feature entry filled; covariates passed
+            through; missing indicators appended if ``add_indicator=True``.
+        """
+        check_is_fitted(self)
+        X_checked, features = self._validate_input(X, in_fit=False)
+        rng = self._noise_generator() if self.sample_posterior else None
+        return self._impute(X_checked, features, rng)
+
+    def sample_imputations(self, X, n_imputations: int = 5) -> list:
+        """Draw several completions of ``X`` for multiple imputation.
+
+        Each draw uses fresh generator noise, so the spread of the imputed
+        values across draws shows how sure the model is about each entry.
+        Draws are reproducible: the same fitted model gives the same list.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data to complete, with the same columns as in :meth:`fit`.
+
+        n_imputations : int, default=5
+            Number of completed data sets to draw.
+
+        Returns
+        -------
+        imputations : list of {ndarray, DataFrame}
+            ``n_imputations`` completed data sets, each shaped and typed like
+            the output of :meth:`transform`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgain import GAINImputer
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(40, 4))
+        >>> X[rng.uniform(size=X.shape) < 0.3] = np.nan
+        >>> imputer = GAINImputer(hidden_layer_sizes=(16,), max_iter=5,
+        ...                       random_state=0).fit(X)
+        >>> draws = imputer.sample_imputations(X, n_imputations=3)
+        >>> spread = np.std(draws, axis=0)
+        >>> gaps = np.isnan(X)
+        >>> bool((spread[gaps] > 0).all()), bool((spread[~gaps] == 0).all())
+        (True, True)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
+            raise ValueError(
+                f"n_imputations must be a positive integer, got {n_imputations!r}."
+            )
+        X_checked, features = self._validate_input(X, in_fit=False)
+        rng = self._noise_generator()
+        return [
+            _wrap_data_with_container(
+                "transform", self._impute(X_checked, features, rng), X, self
+            )
+            for _ in range(n_imputations)
+        ]
+
+    def _noise_generator(self) -> torch.Generator:
+        # A fresh generator from the stored seed: calls are reproducible and
+        # never change the fitted estimator.
+        rng = torch.Generator(device=resolve_device(self.device))
+        rng.manual_seed(int(self._noise_seed))
+        return rng
+
+    def _impute(self, X, features, rng):
+        missing = self._missing_mask(features)
+        out_dtype = np.float32 if features.dtype == np.float32 else np.float64
+        imputed = features.astype(out_dtype, copy=True)
+        kept = ~self._empty_features
+        if self._generator is not None:
+            self._fill_with_generator(X, imputed, missing, kept, rng)
+        # Empty features are filled with 0, as SimpleImputer does.
+        empty_gaps = missing & self._empty_features
+        imputed[empty_gaps] = 0
+        indicator = (
+            self.indicator_.transform(features) if self.indicator_ is not None else None
+        )
+        return self._assemble_output(X, imputed, indicator)
+
+    def _fill_with_generator(self, X, imputed, missing, kept, rng):
+        device = rng.device if rng is not None else resolve_device(self.device)
+        generator = self._generator
+        if device.type != "cpu":
+            generator = copy.deepcopy(generator).to(device)
+        codes, numerical = self._covariate_encoder.transform(X)
+        kept_columns = np.flatnonzero(kept)
+        for rows in gen_batches(imputed.shape[0], ROW_BLOCK):
+            block_missing = missing[rows][:, kept_columns]
+            if not block_missing.any():
+                continue
+            block = imputed[rows][:, kept_columns]
+            scaled = self._scaler.transform(block, ~block_missing)
+            generated = generate(
+                generator,
+                scaled,
+                ~block_missing,
+                codes[rows],
+                numerical[rows],
+                device,
+                rng,
+            )
+            values = self._scaler.inverse_transform(generated)
+            if not np.all(np.isfinite(values[block_missing])):
+                raise FloatingPointError(
+                    "The generator produced non-finite imputations; the model "
+                    "is unusable. Refit with a lower learning_rate_init."
+                )
+            imputed[rows, kept_columns] = np.where(block_missing, values, block)
+
+    def _assemble_output(self, X, imputed, indicator):
+        """Put covariates and imputed features back in input order."""
+        roles = self._roles
+        feature_position = np.full(self.n_features_in_, -1)
+        feature_position[roles.features] = np.arange(roles.features.size)
+        pandas_output = _get_output_config("transform", self)["dense"] == "pandas"
+        if not roles.has_covariates and not pandas_output:
+            columns = imputed[:, feature_position[self._output_columns]]
+            return columns if indicator is None else np.hstack([columns, indicator])
+
+        columns = []
+        for j in self._output_columns:
+            if feature_position[j] >= 0:
+                columns.append(imputed[:, feature_position[j]])
+            else:
+                columns.append(get_column(X, j))
+        if indicator is not None:
+            columns.extend(indicator.T)
+        if pandas_output:
+            index = X.index if isinstance(X, pd.DataFrame) else None
+            frame = pd.DataFrame(
+                {
+                    k: column.array if isinstance(column, pd.Series) else column
+                    for k, column in enumerate(columns)
+                },
+                index=index,
+            )
+            frame.columns = self.get_feature_names_out()
+            return frame
+        dtype = imputed.dtype if self._numeric_covariates(X) else object
+        out = np.empty((imputed.shape[0], len(columns)), dtype=dtype)
+        for k, column in enumerate(columns):
+            out[:, k] = np.asarray(column)
+        return out
+
+    def _numeric_covariates(self, X) -> bool:
+        covariates = np.concatenate([self._roles.categorical, self._roles.numerical])
+        if isinstance(X, pd.DataFrame):
+            return all(
+                pd.api.types.is_numeric_dtype(X.dtypes.iloc[j]) for j in covariates
+            )
+        return X.dtype.kind in "biuf"
+
+    def _select_output_columns(self) -> np.ndarray:
+        dropped = np.zeros(self.n_features_in_, dtype=bool)
+        if not self.keep_empty_features:
+            dropped[self._roles.features[self._empty_features]] = True
+        return np.flatnonzero(~dropped)
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names for transformation.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names. If None, ``feature_names_in_`` is used, or
+            ``x0, x1, ...`` when it is not defined.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The input columns kept in the output, in input order, followed by
+            the missing-indicator columns if ``add_indicator=True``.
+        """
+        check_is_fitted(self, "n_features_in_")
+        input_features = _check_feature_names_in(self, input_features)
+        names = input_features[self._output_columns]
+        if self.indicator_ is None:
+            return names
+        indicator_names = self.indicator_.get_feature_names_out(
+            input_features[self._roles.features]
+        )
+        return np.concatenate([names, indicator_names])
+
+    def _missing_mask(self, features: np.ndarray) -> np.ndarray:
+        if _is_nan_marker(self.missing_values):
+            return np.isnan(features)
+        return features == self.missing_values
+
+    def _validate_input(self, X, *, in_fit: bool):
+        """Check ``X``; return it (for the covariates) and its numeric features.
+
+        Without covariates this is scikit-learn's usual validation. With
+        covariates, names and column count are checked on ``X`` as given, and
+        only the feature columns are converted to floats, so that string
+        covariates such as tissue names can share the table.
+        """
+        allow_nan = _is_nan_marker(self.missing_values)
+        check_params = dict(
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=False,
+            ensure_min_samples=2 if in_fit else 1,
+        )
+        no_covariates = (
+            self.categorical_covariates is None and self.numerical_covariates is None
+        )
+        if no_covariates:
+            try:
+                features = validate_data(self, X, reset=in_fit, **check_params)
+            except (ValueError, TypeError) as exc:
+                _explain_conversion_error(exc, X, None)
+                raise
+            X_checked = features
+            if in_fit:
+                self._roles = resolve_column_roles(
+                    X, None, None, None, self.n_features_in_
+                )
+        else:
+            if issparse(X):
+                raise TypeError(
+                    "Sparse data was passed to GAINImputer, but dense data is "
+                    "required; use X.toarray() to convert to a dense array."
+                )
+            X_checked = X if isinstance(X, pd.DataFrame) else np.asarray(X)
+            if X_checked.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2D array, got an array of shape {X_checked.shape}."
+                )
+            validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
+            names = getattr(self, "feature_names_in_", None)
+            if in_fit:
+                self._roles = resolve_column_roles(
+                    X_checked,
+                    self.categorical_covariates,
+                    self.numerical_covariates,
+                    names,
+                    self.n_features_in_,
+                )
+            feature_columns = (
+                X_checked.iloc[:, self._roles.features]
+                if isinstance(X_checked, pd.DataFrame)
+                else X_checked[:, self._roles.features]
+            )
+            try:
+                features = check_array(
+                    feature_columns,
+                    ensure_min_features=0,
+                    input_name="X",
+                    **check_params,
+                )
+            except (ValueError, TypeError) as exc:
+                _explain_conversion_error(exc, X_checked, self._roles.features, names)
+                raise
+        _check_finite(
+            features,
+            self._roles.features,
+            allow_nan,
+            self.missing_values,
+            getattr(self, "feature_names_in_", None),
+        )
+        return X_checked, features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = _is_nan_marker(self.missing_values)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _is_nan_marker(missing_values) -> bool:
+    return is_pandas_na(missing_values) or is_scalar_nan(missing_values)
+
+
+def _check_unit_interval(name, pair):
+    if (
+        not isinstance(pair, tuple)
+        or len(pair) != 2
+        or not all(isinstance(v, numbers.Real) for v in pair)
+        or not 0 <= pair[0] <= pair[1] <= 1
+    ):
+        raise ValueError(
+            f"{name} must be a pair (low, high) with 0 <= low <= high <= 1, "
+            f"got {pair!r}."
+        )
+
+
+def _check_finite(features, feature_columns, allow_nan, missing_values, names):
+    bad_inf = np.isinf(features).any(axis=0)
+    if bad_inf.any():
+        labels = [column_label(j, names) for j in feature_columns[bad_inf][:10]]
+        raise ValueError(
+            f"Input X contains infinity in column(s) {', '.join(labels)}; "
+            "GAINImputer needs finite values, with missing entries marked by "
+            "missing_values."
+        )
+    if not allow_nan:
+        bad_nan = np.isnan(features).any(axis=0)
+        if bad_nan.any():
+            labels = [column_label(j, names) for j in feature_columns[bad_nan][:10]]
+            raise ValueError(
+                f"Input X contains NaN in column(s) {', '.join(labels)}, but "
+                f"missing_values={missing_values!r}; mark missing entries with "
+                "one placeholder."
+            )
+
+
+def _explain_conversion_error(exc, X, feature_columns, names=None):
+    """Re-raise a failed float conversion naming the offending columns."""
+    if not isinstance(X, pd.DataFrame | np.ndarray) or np.ndim(X) != 2:
+        return
+    columns = range(X.shape[1]) if feature_columns is None else feature_columns
+    if names is None and isinstance(X, pd.DataFrame):
+        names = np.asarray(X.columns, dtype=object)
+    bad = []
+    for j in columns:
+        try:
+            np.asarray(get_column(X, j), dtype=np.float64)
+        except (ValueError, TypeError):
+            bad.append(column_label(j, names))
+    if bad:
+        raise type(exc)(
+            f"Feature column(s) {', '.join(bad[:10])} hold non-numeric values "
+            f"({exc}). GAINImputer imputes numeric features; name covariate "
+            "columns in categorical_covariates."
+        ) from exc

@@ -1,0 +1,395 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Adversarial training of the GAIN networks, and imputation with a trained generator.
+
+One training step follows the reference implementation: draw a training mask
+(the real gaps plus artificially hidden entries), noise and a hint; update the
+discriminator with the generator frozen; then update the generator with the
+discriminator frozen, using the same draws. Losses are paper eq. 5 and 6.
+"""
+
+import copy
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from skgain._networks import Discriminator, Generator
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyperparameters of one training run (see :class:`~skgain.GAINImputer`)."""
+
+    hidden_layer_sizes: tuple[int, ...]
+    hint_rate: tuple[float, float]
+    reconstruction_weight: float
+    adversarial: bool
+    reconstruction_entries: str
+    observed_fraction_range: tuple[float, float]
+    optimizer: str
+    batch_size: int
+    learning_rate: float
+    max_iter: int
+    early_stopping: bool
+    n_iter_no_change: int
+    tol: float
+    verbose: int
+
+
+@dataclass
+class TrainingData:
+    """Standardised training rows as tensors on the training device.
+
+    ``values`` holds zeros at missing entries; ``observed`` is the real mask.
+    """
+
+    values: torch.Tensor
+    observed: torch.Tensor
+    codes: torch.Tensor
+    numerical: torch.Tensor
+
+    @property
+    def n_samples(self) -> int:
+        return self.values.shape[0]
+
+    def rows(self, index) -> "TrainingData":
+        return TrainingData(
+            self.values[index],
+            self.observed[index],
+            self.codes[index],
+            self.numerical[index],
+        )
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced."""
+
+    generator: Generator
+    n_iter: int
+    converged: bool
+    loss_curve: list[float] = field(default_factory=list)
+    discriminator_loss_curve: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    best_validation_score: float | None = None
+    divergence_message: str | None = None
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a non-finite loss and no finite checkpoint exists."""
+
+
+def sample_training_mask(observed, observed_fraction_range, generator):
+    """Real mask with a random extra share of each row hidden from the generator.
+
+    Each row keeps a fraction ``u ~ U(low, high)`` of its entries visible, so
+    the generator learns to fill gaps at many missing rates.
+    """
+    low, high = observed_fraction_range
+    n_samples, n_features = observed.shape
+    keep = low + (high - low) * torch.rand(
+        n_samples, 1, generator=generator, device=observed.device
+    )
+    draws = torch.rand(
+        n_samples, n_features, generator=generator, device=observed.device
+    )
+    return observed & (draws < keep)
+
+
+def sample_hint(mask, hint_rate, generator):
+    """Hint ``h = b*m + 0.5*(1-b)`` with ``b ~ Bernoulli(p)``, ``p ~ U(alpha, beta)``.
+
+    Returns the hint and ``b`` (paper eq. 4); ``p`` is drawn once per row.
+    """
+    alpha, beta = hint_rate
+    n_samples, n_features = mask.shape
+    rate = alpha + (beta - alpha) * torch.rand(
+        n_samples, 1, generator=generator, device=mask.device
+    )
+    revealed = (
+        torch.rand(n_samples, n_features, generator=generator, device=mask.device)
+        < rate
+    ).to(mask.dtype)
+    return revealed * mask + 0.5 * (1 - revealed), revealed
+
+
+def discriminator_loss(logits, mask, revealed):
+    """Paper eq. 5: BCE on entries the hint does not reveal, normalised by Z."""
+    hidden = 1 - revealed
+    per_entry = F.binary_cross_entropy_with_logits(logits, mask, reduction="none")
+    return ((hidden * per_entry).sum(1) / (1 + hidden.sum(1))).mean()
+
+
+def adversarial_loss(logits, mask, revealed):
+    """First term of paper eq. 6: -log D on imputed, unrevealed entries over Z1."""
+    hidden = 1 - revealed
+    # -log(sigmoid(l)) == softplus(-l), without overflow for large |l|.
+    per_entry = (1 - mask) * hidden * F.softplus(-logits)
+    return (per_entry.sum(1) / (1 + hidden.sum(1))).mean()
+
+
+def reconstruction_loss(values, generated, target_mask):
+    """Second term of paper eq. 6: squared error on ``target_mask`` over Z2."""
+    squared = target_mask * (values - generated) ** 2
+    return (squared.sum(1) / target_mask.sum(1).clamp_min(1)).mean()
+
+
+def build_networks(config, n_features, cardinalities, n_numerical, seed, device):
+    """Create G (and D when adversarial) with weights drawn from ``seed``."""
+    # fork_rng confines the seeding to this block; the caller's global torch
+    # random state is left as it was.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        shape = (n_features, cardinalities, n_numerical, config.hidden_layer_sizes)
+        generator = Generator(*shape).to(device)
+        discriminator = Discriminator(*shape).to(device) if config.adversarial else None
+    return generator, discriminator
+
+
+def _make_optimizer(config, parameters):
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=config.learning_rate)
+    return torch.optim.Adam(parameters, lr=config.learning_rate)
+
+
+class _Trainer:
+    """Holds the networks, optimizers and random stream of one training run."""
+
+    def __init__(self, config, generator, discriminator, rng):
+        self.config = config
+        self.generator = generator
+        self.discriminator = discriminator
+        self.rng = rng
+        self.optimizer_g = _make_optimizer(config, generator.parameters())
+        self.optimizer_d = (
+            _make_optimizer(config, discriminator.parameters())
+            if discriminator is not None
+            else None
+        )
+
+    def step(self, batch: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
+        config = self.config
+        observed = batch.observed
+        visible = sample_training_mask(
+            observed, config.observed_fraction_range, self.rng
+        )
+        mask = visible.to(batch.values.dtype)
+        noise = torch.randn(
+            batch.values.shape, generator=self.rng, device=batch.values.device
+        )
+        generated = self.generator(
+            batch.values, mask, noise, batch.codes, batch.numerical
+        )
+        target = (
+            mask
+            if config.reconstruction_entries == "input"
+            else observed.to(mask.dtype)
+        )
+        loss_g = config.reconstruction_weight * reconstruction_loss(
+            batch.values, generated, target
+        )
+        loss_d = torch.zeros((), device=batch.values.device)
+        if self.discriminator is not None:
+            imputed = mask * batch.values + (1 - mask) * generated
+            hint, revealed = sample_hint(mask, config.hint_rate, self.rng)
+            loss_d = self._discriminator_step(imputed, hint, mask, revealed, batch)
+            self.discriminator.requires_grad_(False)
+            logits = self.discriminator(imputed, hint, batch.codes, batch.numerical)
+            loss_g = loss_g + adversarial_loss(logits, mask, revealed)
+            self.discriminator.requires_grad_(True)
+        self.optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.optimizer_g.step()
+        return loss_g.detach(), loss_d
+
+    def _discriminator_step(self, imputed, hint, mask, revealed, batch):
+        logits = self.discriminator(
+            imputed.detach(), hint, batch.codes, batch.numerical
+        )
+        loss = discriminator_loss(logits, mask, revealed)
+        self.optimizer_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer_d.step()
+        return loss.detach()
+
+
+class _ValidationSet:
+    """Validation rows with a fixed share of observed entries hidden.
+
+    The score is ``1 - SSE / SS0`` over the hidden entries, where ``SS0`` is the
+    error of imputing every hidden entry by its feature's training mean (0 after
+    standardisation): 0 means no better than mean imputation, 1 is perfect.
+    """
+
+    def __init__(self, data: TrainingData, observed_fraction_range, rng):
+        self.data = data
+        visible = sample_training_mask(data.observed, observed_fraction_range, rng)
+        self.mask = visible.to(data.values.dtype)
+        self.hidden = data.observed & ~visible
+        self.baseline = float((data.values[self.hidden] ** 2).sum())
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.hidden.any()) and self.baseline > 0
+
+    @torch.no_grad()
+    def score(self, generator: Generator, batch_size: int) -> float:
+        error = 0.0
+        for start in range(0, self.data.n_samples, batch_size):
+            rows = slice(start, start + batch_size)
+            values = self.data.values[rows]
+            generated = generator(
+                values,
+                self.mask[rows],
+                torch.zeros_like(values),
+                self.data.codes[rows],
+                self.data.numerical[rows],
+            )
+            hidden = self.hidden[rows]
+            error += float(((generated - values)[hidden] ** 2).sum())
+        return 1.0 - error / self.baseline
+
+
+def train(
+    config: TrainingConfig,
+    train_data: TrainingData,
+    validation_data: TrainingData | None,
+    cardinalities: list[int],
+    seed: int,
+) -> TrainingResult:
+    """Train GAIN networks; return the generator to impute with and the history.
+
+    With early stopping, the monitored score is the validation score and the
+    generator of the best epoch is returned. Otherwise, and when the validation
+    split has nothing to score, the monitored score is the negative generator
+    loss and the last generator is returned.
+    """
+    device = train_data.values.device
+    rng = torch.Generator(device=device)
+    rng.manual_seed(seed)
+    generator, discriminator = build_networks(
+        config,
+        train_data.values.shape[1],
+        cardinalities,
+        train_data.numerical.shape[1],
+        seed,
+        device,
+    )
+    trainer = _Trainer(config, generator, discriminator, rng)
+    validation = None
+    if config.early_stopping and validation_data is not None:
+        validation = _ValidationSet(
+            validation_data, config.observed_fraction_range, rng
+        )
+        if not validation.usable:
+            validation = None
+
+    result = TrainingResult(generator=generator, n_iter=0, converged=False)
+    best_score, best_state, stale_epochs = -np.inf, None, 0
+    start_time = time.perf_counter()
+    for epoch in range(1, config.max_iter + 1):
+        generator.train()
+        loss_g, loss_d = _run_epoch(trainer, train_data, config.batch_size, rng)
+        result.n_iter = epoch
+        if not (np.isfinite(loss_g) and np.isfinite(loss_d)):
+            _handle_divergence(epoch, loss_g, loss_d, config, best_state, result)
+            break
+        result.loss_curve.append(loss_g)
+        result.discriminator_loss_curve.append(loss_d)
+        generator.eval()
+        if validation is not None:
+            score = validation.score(generator, max(config.batch_size, 1024))
+            result.validation_scores.append(score)
+        else:
+            score = -loss_g
+        if config.verbose:
+            _report(epoch, loss_g, loss_d, validation, score, start_time)
+        if score > best_score + config.tol:
+            stale_epochs = 0
+            if validation is not None:
+                best_state = copy.deepcopy(generator.state_dict())
+        else:
+            stale_epochs += 1
+        best_score = max(best_score, score)
+        if stale_epochs >= config.n_iter_no_change:
+            result.converged = True
+            break
+
+    if validation is not None and best_state is not None:
+        generator.load_state_dict(best_state)
+        result.best_validation_score = best_score
+    generator.eval()
+    return result
+
+
+def _run_epoch(trainer, data, batch_size, rng):
+    order = torch.randperm(data.n_samples, generator=rng, device=data.values.device)
+    total_g = torch.zeros((), device=data.values.device)
+    total_d = torch.zeros((), device=data.values.device)
+    n_batches = 0
+    for start in range(0, data.n_samples, batch_size):
+        batch = data.rows(order[start : start + batch_size])
+        loss_g, loss_d = trainer.step(batch)
+        total_g += loss_g
+        total_d += loss_d
+        n_batches += 1
+    # One device synchronisation per epoch rather than per batch.
+    return float(total_g) / n_batches, float(total_d) / n_batches
+
+
+def _handle_divergence(epoch, loss_g, loss_d, config, best_state, result):
+    message = (
+        f"Training diverged at epoch {epoch}: the generator loss is {loss_g} and "
+        f"the discriminator loss is {loss_d}. Lower learning_rate_init "
+        f"(now {config.learning_rate}) or reconstruction_weight."
+    )
+    if best_state is None:
+        raise TrainingDivergedError(message)
+    result.generator.load_state_dict(best_state)
+    result.divergence_message = message
+
+
+def _report(epoch, loss_g, loss_d, validation, score, start_time):
+    line = f"Epoch {epoch}: generator loss {loss_g:.4f}"
+    if loss_d:
+        line += f", discriminator loss {loss_d:.4f}"
+    if validation is not None:
+        line += f", validation score {score:.4f}"
+    line += f", {time.perf_counter() - start_time:.1f} s"
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@torch.no_grad()
+def generate(
+    generator: nn.Module,
+    values: np.ndarray,
+    observed: np.ndarray,
+    codes: np.ndarray,
+    numerical: np.ndarray,
+    device: torch.device,
+    rng: torch.Generator | None,
+) -> np.ndarray:
+    """Generator output for one block of standardised rows, as float32 numpy.
+
+    With ``rng`` None the noise is zero (the point estimate); otherwise it is
+    drawn from ``rng``, giving one draw from the learned conditional.
+    """
+    values_t = torch.from_numpy(values).to(device)
+    mask_t = torch.from_numpy(observed).to(device=device, dtype=values_t.dtype)
+    if rng is None:
+        noise = torch.zeros_like(values_t)
+    else:
+        noise = torch.randn(values_t.shape, generator=rng, device=device)
+    generated = generator(
+        values_t,
+        mask_t,
+        noise,
+        torch.from_numpy(codes).to(device),
+        torch.from_numpy(numerical).to(device),
+    )
+    return generated.cpu().numpy()
