@@ -245,13 +245,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "missing_values": [MissingValues(numeric_only=True)],
-        "categorical_covariates": [
-            StrOptions({"from_dtype"}),
-            str,
-            "array-like",
-            None,
-        ],
-        "numerical_covariates": [str, "array-like", None],
+        # A string is a column name or "from_dtype"; resolved in fit.
+        "categorical_covariates": [str, numbers.Integral, "array-like", None],
+        "numerical_covariates": [str, numbers.Integral, "array-like", None],
         "hidden_layer_sizes": [
             "array-like",
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -692,7 +688,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             except (ValueError, TypeError) as exc:
                 _explain_conversion_error(exc, X, None)
                 raise
-            X_checked = features
+            # A DataFrame is kept for its index (pandas output).
+            X_checked = X if isinstance(X, pd.DataFrame) else features
             if in_fit:
                 self._roles = resolve_column_roles(
                     X, None, None, None, self.n_features_in_
@@ -796,8 +793,10 @@ def _explain_conversion_error(exc, X, feature_columns, names=None):
     bad = []
     for j in columns:
         try:
-            np.asarray(get_column(X, j), dtype=np.float64)
-        except (ValueError, TypeError):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                np.asarray(get_column(X, j), dtype=np.float64)
+        except (ValueError, TypeError, np.exceptions.ComplexWarning):
             bad.append(column_label(j, names))
     if bad:
         raise type(exc)(
