@@ -236,7 +236,7 @@ class CovariateEncoder:
     def _encode_categorical(self, X, i, j) -> np.ndarray:
         values = pd.Series(np.asarray(get_column(X, j), dtype=object))
         categories = self.categories_[i]
-        codes = pd.Categorical(values, categories=categories).codes.astype(np.int64)
+        codes = categories.get_indexer(values).astype(np.int64)
         missing = values.isna().to_numpy()
         unseen = (codes < 0) & ~missing
         if unseen.any():

@@ -109,7 +109,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     optimizer : {"adam", "rmsprop"}, default="adam"
         Optimizer of both networks.
 
-    batch_size : int, default=128
+    batch_size : int, default=64
         Number of samples per training step.
 
     learning_rate_init : float, default=1e-3
@@ -128,7 +128,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Share of the samples held out for early stopping (at least one).
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Number of epochs without an improvement of at least ``tol`` after
         which training stops.
 
@@ -286,12 +286,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         reconstruction_entries="known",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
-        batch_size=128,
+        batch_size=64,
         learning_rate_init=1e-3,
         max_iter=200,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         tol=1e-4,
         sample_posterior=False,
         add_indicator=False,
@@ -356,6 +356,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
         kept = ~self._empty_features
         self._scaler = FeatureScaler.fit(features[:, kept], observed[:, kept])
+        self._constant_values = self._find_constant_features(features, observed)
         self._covariate_encoder = CovariateEncoder(
             self._roles, getattr(self, "feature_names_in_", None)
         ).fit(X)
@@ -367,6 +368,19 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             X, features[:, kept], observed[:, kept], config, training_seed
         )
         return self
+
+    def _find_constant_features(self, features, observed) -> np.ndarray:
+        """Value of each feature whose observed entries are all equal, else NaN.
+
+        Such a feature is imputed with its value: there is nothing to learn,
+        and a network would only add noise to it.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            observed_values = np.where(observed, features, np.nan)
+            low = np.nanmin(observed_values, axis=0)
+            high = np.nanmax(observed_values, axis=0)
+        return np.where(low == high, low, np.nan)
 
     def _training_config(self) -> TrainingConfig:
         hint_rate = self.hint_rate
@@ -548,9 +562,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         kept = ~self._empty_features
         if self._generator is not None:
             self._fill_with_generator(X, imputed, missing, kept, rng)
+        constant = ~np.isnan(self._constant_values)
+        imputed[:, constant] = np.where(
+            missing[:, constant], self._constant_values[constant], imputed[:, constant]
+        )
         # Empty features are filled with 0, as SimpleImputer does.
-        empty_gaps = missing & self._empty_features
-        imputed[empty_gaps] = 0
+        imputed[missing & self._empty_features] = 0
         indicator = (
             self.indicator_.transform(features) if self.indicator_ is not None else None
         )
@@ -722,7 +739,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             )
             try:
                 features = check_array(
-                    feature_columns,
+                    feature_columns
+                    if self._roles.features.size
+                    else np.empty((X_checked.shape[0], 0)),
                     ensure_min_features=0,
                     input_name="X",
                     **check_params,

@@ -15,9 +15,7 @@ from skgain import GAINImputer
 
 # The configurations below stop after a few epochs on purpose, which GAINImputer
 # reports with a ConvergenceWarning; the checks are about the API, not training.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 # Small networks and few epochs keep each of the ~50 checks fast; the checks
 # test the API contract, not imputation quality.

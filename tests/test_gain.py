@@ -1,0 +1,528 @@
+"""Behaviour of GAINImputer as users see it: quality, covariates, edge cases, API."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from skgain import GAINImputer
+from skgain._training import TrainingDivergedError
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# Small and quick: enough to exercise every code path.
+TINY = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+def masked_r2(X_true, X_imputed, mask, train_mean):
+    """R^2 on the masked entries against imputing the training mean."""
+    columns = np.nonzero(mask)[1]
+    residual = ((X_imputed[mask] - X_true[mask]) ** 2).sum()
+    total = ((X_true[mask] - train_mean[columns]) ** 2).sum()
+    return 1 - residual / total
+
+
+@pytest.fixture(scope="module")
+def low_rank_data():
+    """Correlated data (rank 5 plus noise) with 50% of entries missing at random."""
+    rng = np.random.RandomState(0)
+    n_samples, n_features = 1200, 100
+    X = rng.normal(size=(n_samples, 5)) @ rng.normal(size=(5, n_features))
+    X += 0.5 * rng.normal(size=X.shape)
+    mask = rng.uniform(size=X.shape) < 0.5
+    X_missing = np.where(mask, np.nan, X)
+    return X, X_missing, mask
+
+
+@pytest.fixture(scope="module")
+def tissue_data():
+    """Expression whose means depend on a tissue label, 50% missing at random."""
+    rng = np.random.RandomState(0)
+    n_samples, n_genes, n_tissues = 1200, 10, 12
+    tissue = rng.randint(n_tissues, size=n_samples)
+    X = 1.5 * rng.normal(size=(n_tissues, n_genes))[tissue]
+    X += rng.normal(size=X.shape)
+    mask = rng.uniform(size=X.shape) < 0.5
+    frame = pd.DataFrame(
+        np.where(mask, np.nan, X), columns=[f"gene{j}" for j in range(n_genes)]
+    )
+    frame["tissue"] = pd.Categorical([f"tissue{t}" for t in tissue])
+    return X, frame, mask
+
+
+def test_beats_mean_imputation_on_held_out_rows(low_rank_data):
+    X, X_missing, mask = low_rank_data
+    train, test = slice(0, 900), slice(900, None)
+    train_mean = X[train].mean(axis=0)
+    mean_r2 = masked_r2(
+        X[test],
+        SimpleImputer().fit(X_missing[train]).transform(X_missing[test]),
+        mask[test],
+        train_mean,
+    )
+    imputer = GAINImputer(random_state=0).fit(X_missing[train])
+    gain_r2 = masked_r2(
+        X[test], imputer.transform(X_missing[test]), mask[test], train_mean
+    )
+    # Mean imputation scores about 0; the rank-5 structure allows about 0.95.
+    assert mean_r2 < 0.02
+    assert gain_r2 > 0.75
+
+
+def test_covariates_help_when_data_depend_on_them(tissue_data):
+    X, frame, mask = tissue_data
+    train, test = np.arange(900), np.arange(900, len(frame))
+    train_mean = X[train].mean(axis=0)
+    genes = frame.columns[:-1]
+
+    without = GAINImputer(random_state=0).fit(frame.iloc[train][genes])
+    r2_without = masked_r2(
+        X[test], without.transform(frame.iloc[test][genes]), mask[test], train_mean
+    )
+    with_tissue = GAINImputer(categorical_covariates=["tissue"], random_state=0)
+    imputed = with_tissue.fit(frame.iloc[train]).transform(frame.iloc[test])
+    r2_with = masked_r2(X[test], imputed[:, :-1].astype(float), mask[test], train_mean)
+    # The tissue means explain 0.69 of the variance; from the five genes a
+    # sample has observed, its tissue can only be guessed.
+    assert r2_with > 0.45
+    assert r2_with > r2_without + 0.25
+
+
+def test_observed_entries_bit_identical_and_input_untouched(low_rank_data):
+    _, X_missing, mask = low_rank_data
+    X = X_missing[:200].copy()
+    before = X.copy()
+    X_imputed = GAINImputer(**TINY).fit_transform(X)
+    np.testing.assert_array_equal(X, before)
+    observed = ~np.isnan(X)
+    assert np.array_equal(X_imputed[observed], X[observed])
+    assert not np.isnan(X_imputed).any()
+
+
+def test_dataframe_input_untouched(tissue_data):
+    _, frame, _ = tissue_data
+    frame = frame.iloc[:200].copy()
+    before = frame.copy()
+    GAINImputer(categorical_covariates="from_dtype", **TINY).fit_transform(frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_dtype_follows_input(low_rank_data, dtype):
+    _, X_missing, _ = low_rank_data
+    X = X_missing[:200].astype(dtype)
+    X_imputed = GAINImputer(**TINY).fit_transform(X)
+    assert X_imputed.dtype == dtype
+    observed = ~np.isnan(X)
+    assert np.array_equal(X_imputed[observed], X[observed])
+
+
+def test_integer_input_with_integer_placeholder():
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 10, size=(60, 4))
+    X[rng.uniform(size=X.shape) < 0.2] = -1
+    X_imputed = GAINImputer(missing_values=-1, **TINY).fit_transform(X)
+    assert X_imputed.dtype == np.float64
+    observed = X != -1
+    assert np.array_equal(X_imputed[observed], X[observed])
+    assert not (X_imputed[~observed] == -1).any()
+
+
+def test_pandas_nullable_input():
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(60, 3))
+    frame = pd.DataFrame(values, columns=["a", "b", "c"]).astype("Float64")
+    frame.iloc[::4, 1] = pd.NA
+    X_imputed = GAINImputer(**TINY).fit_transform(frame)
+    assert not np.isnan(X_imputed).any()
+    np.testing.assert_array_equal(X_imputed[:, 0], values[:, 0])
+
+
+def test_same_random_state_same_result(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    X = X_missing[:200]
+    first = GAINImputer(**TINY).fit_transform(X)
+    second = GAINImputer(**TINY).fit_transform(X)
+    other = GAINImputer(**{**TINY, "random_state": 1}).fit_transform(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+def test_global_random_state_untouched(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()
+    GAINImputer(**TINY).fit(X_missing[:200]).transform(X_missing[:10])
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [["tissue", "age"], [3, 4], [False, False, False, True, True]],
+    ids=["names", "indices", "mask"],
+)
+def test_covariate_specifications_agree(spec):
+    frame = _small_frame()
+    kwargs = dict(
+        categorical_covariates=spec[:1] if len(spec) == 2 else [*spec[:4], False],
+        numerical_covariates=spec[1:] if len(spec) == 2 else [*spec[:3], False, True],
+        **TINY,
+    )
+    reference = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    ).fit_transform(frame)
+    result = GAINImputer(**kwargs).fit_transform(frame)
+    np.testing.assert_array_equal(result[:, :3].astype(float), reference[:, :3])
+
+
+def _small_frame(n_samples=80, seed=0):
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame(rng.normal(size=(n_samples, 3)), columns=["g1", "g2", "g3"])
+    frame.iloc[rng.uniform(size=(n_samples, 3)) < 0.3] = np.nan
+    frame["tissue"] = pd.Categorical(rng.choice(["liver", "lung"], n_samples))
+    frame["age"] = rng.randint(20, 80, n_samples).astype(float)
+    return frame
+
+
+def test_covariates_pass_through_in_input_order():
+    frame = _small_frame()[["tissue", "g1", "age", "g2", "g3"]]
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    )
+    out = imputer.fit_transform(frame)
+    assert out.dtype == object  # tissue names are strings
+    np.testing.assert_array_equal(out[:, 0], frame["tissue"].to_numpy())
+    np.testing.assert_array_equal(out[:, 2].astype(float), frame["age"].to_numpy())
+    assert not pd.isna(out[:, [1, 3, 4]]).any()
+    assert list(imputer.get_feature_names_out()) == list(frame.columns)
+
+
+def test_pandas_output_keeps_covariate_dtypes():
+    frame = _small_frame()
+    frame.index = frame.index + 100
+    imputer = GAINImputer(
+        categorical_covariates="from_dtype",
+        numerical_covariates=["age"],
+        add_indicator=True,
+        **TINY,
+    ).set_output(transform="pandas")
+    out = imputer.fit_transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[:5]) == list(frame.columns)
+    assert list(out.columns[5:]) == [
+        "missingindicator_g1",
+        "missingindicator_g2",
+        "missingindicator_g3",
+    ]
+    assert out["tissue"].dtype == frame["tissue"].dtype
+    pd.testing.assert_series_equal(out["tissue"], frame["tissue"])
+    pd.testing.assert_index_equal(out.index, frame.index)
+    assert not out[["g1", "g2", "g3"]].isna().any().any()
+
+
+def test_numeric_covariates_give_numeric_array():
+    frame = _small_frame()
+    frame["tissue"] = frame["tissue"].cat.codes
+    out = GAINImputer(categorical_covariates=[3], **TINY).fit_transform(
+        frame.to_numpy()
+    )
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out[:, 3], frame["tissue"].to_numpy())
+
+
+def test_missing_covariate_values():
+    frame = _small_frame()
+    frame["tissue"] = frame["tissue"].astype(object)
+    frame.loc[::5, "tissue"] = np.nan
+    frame.loc[::7, "age"] = np.nan
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    )
+    out = imputer.fit_transform(frame)
+    # Covariates are never imputed: their gaps come back as gaps.
+    assert pd.isna(out[::5, 3]).all()
+    assert np.isnan(out[::7, 4].astype(float)).all()
+    assert not pd.isna(out[:, :3]).any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(categorical_covariates=["organ"]), r"column\(s\) \['organ'\]"),
+        (
+            dict(categorical_covariates=["tissue"], numerical_covariates=["tissue"]),
+            "both in categorical_covariates and in numerical_covariates",
+        ),
+        (dict(numerical_covariates=[7]), "column index 7, but X has 5 columns"),
+        (dict(numerical_covariates=["tissue"]), "'tissue' holds non-numeric"),
+    ],
+)
+def test_bad_covariate_specifications(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GAINImputer(**kwargs, **TINY).fit(_small_frame())
+
+
+def test_string_column_not_declared_as_covariate():
+    with pytest.raises(ValueError, match=r"'tissue' hold non-numeric values"):
+        GAINImputer(**TINY).fit(_small_frame())
+
+
+def test_unseen_category_at_transform():
+    frame = _small_frame()
+    imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
+    new = frame.copy()
+    new["tissue"] = new["tissue"].astype(object)
+    new.loc[0, "tissue"] = "brain"
+    with pytest.raises(ValueError, match=r"'tissue' has value\(s\) \['brain'\]"):
+        imputer.transform(new)
+
+
+def test_infinity_names_the_column():
+    frame = _small_frame()[["g1", "g2", "g3"]]
+    frame.iloc[3, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity in column.*'g2'"):
+        GAINImputer(**TINY).fit(frame)
+
+
+def test_columns_must_match_at_transform():
+    frame = _small_frame()
+    imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
+    with pytest.raises(ValueError, match="feature names should match"):
+        imputer.transform(frame.rename(columns={"g1": "gene1"}))
+    values = frame[["g1", "g2", "g3", "age"]].to_numpy()
+    imputer = GAINImputer(numerical_covariates=[3], **TINY).fit(values)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        imputer.transform(values[:, :3])
+
+
+def test_sparse_input_is_refused():
+    X = sparse.random(20, 4, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="dense data is required"):
+        GAINImputer(**TINY).fit(X)
+    with pytest.raises(TypeError, match="dense data is required"):
+        GAINImputer(numerical_covariates=[0], **TINY).fit(X)
+
+
+def test_empty_features_dropped_or_kept():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 4))
+    X[:, 1] = np.nan
+    X[::3, 2] = np.nan
+    dropped = GAINImputer(**TINY).fit(X)
+    assert dropped.transform(X).shape == (50, 3)
+    np.testing.assert_array_equal(dropped.get_feature_names_out(), ["x0", "x2", "x3"])
+    kept = GAINImputer(keep_empty_features=True, **TINY).fit(X)
+    out = kept.transform(X)
+    assert out.shape == (50, 4)
+    np.testing.assert_array_equal(out[:, 1], 0.0)
+
+
+def test_all_missing_row_single_row_and_constant_column():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    X[:, 3] = 7.5
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    imputer = GAINImputer(**{**TINY, "max_iter": 30}).fit(X)
+    row = np.full((1, 4), np.nan)
+    out = imputer.transform(row)
+    assert out.shape == (1, 4) and np.isfinite(out).all()
+    # A constant feature standardises to 0 and comes back as its constant.
+    np.testing.assert_allclose(imputer.transform(X)[:, 3], 7.5)
+
+
+def test_only_covariates_and_nothing_to_impute():
+    frame = _small_frame()[["tissue", "age"]]
+    out = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    ).fit_transform(frame)
+    np.testing.assert_array_equal(out[:, 0], frame["tissue"].to_numpy())
+
+
+def test_sample_imputations_spread_and_reproducibility(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    X = X_missing[:200]
+    imputer = GAINImputer(sample_posterior=True, **TINY).fit(X)
+    draws = imputer.sample_imputations(X, n_imputations=4)
+    assert len(draws) == 4
+    stacked = np.stack(draws)
+    gaps = np.isnan(X)
+    assert (stacked.std(axis=0)[gaps] > 0).all()
+    assert (stacked.std(axis=0)[~gaps] == 0).all()
+    again = imputer.sample_imputations(X, n_imputations=4)
+    np.testing.assert_array_equal(stacked, np.stack(again))
+    # transform with sample_posterior is the first draw, the same on every call.
+    np.testing.assert_array_equal(imputer.transform(X), draws[0])
+    np.testing.assert_array_equal(imputer.transform(X), imputer.transform(X))
+
+
+def test_point_estimate_is_deterministic_and_differs_from_draws(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    X = X_missing[:200]
+    point = GAINImputer(**TINY).fit(X)
+    drawn = clone(point).set_params(sample_posterior=True).fit(X)
+    np.testing.assert_array_equal(point.transform(X), point.transform(X))
+    assert not np.array_equal(point.transform(X), drawn.transform(X))
+
+
+def test_sample_imputations_follow_set_output():
+    frame = _small_frame()
+    imputer = GAINImputer(categorical_covariates=["tissue"], **TINY)
+    imputer.set_output(transform="pandas").fit(frame)
+    draws = imputer.sample_imputations(frame, n_imputations=2)
+    assert all(isinstance(draw, pd.DataFrame) for draw in draws)
+    assert list(draws[0].columns) == list(frame.columns)
+    with pytest.raises(ValueError, match="n_imputations must be a positive"):
+        imputer.sample_imputations(frame, n_imputations=0)
+
+
+def test_training_history_and_early_stopping(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(
+        hidden_layer_sizes=(32,), max_iter=300, n_iter_no_change=3, random_state=0
+    ).fit(X_missing[:300])
+    assert imputer.n_iter_ < 300
+    assert len(imputer.loss_curve_) == imputer.n_iter_
+    assert len(imputer.discriminator_loss_curve_) == imputer.n_iter_
+    assert len(imputer.validation_scores_) == imputer.n_iter_
+    assert imputer.best_validation_score_ == max(imputer.validation_scores_)
+
+    without = GAINImputer(
+        hidden_layer_sizes=(32,), max_iter=5, early_stopping=False, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        without.fit(X_missing[:300])
+    assert without.validation_scores_ == []
+    assert without.n_iter_ == 5
+
+
+def test_gain_mse_has_no_discriminator(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(adversarial=False, **TINY).fit(X_missing[:200])
+    assert imputer.discriminator_loss_curve_ == [0.0] * imputer.n_iter_
+
+
+def test_verbose_reports_progress(low_rank_data, capsys):
+    _, X_missing, _ = low_rank_data
+    GAINImputer(verbose=1, **{**TINY, "max_iter": 2}).fit(X_missing[:100])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Epoch 1: generator loss")
+    assert "discriminator loss" in lines[0] and "validation score" in lines[0]
+
+
+def test_divergence_is_an_error_never_nan(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(learning_rate_init=1e12, early_stopping=False, **TINY)
+    with pytest.raises(TrainingDivergedError, match="Training diverged at epoch"):
+        imputer.fit(X_missing[:200] * 1e3)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(hint_rate=(0.9, 0.1)), "hint_rate must be a pair"),
+        (dict(observed_fraction_range=(0.0, 0.5)), "lower bound above 0"),
+        (dict(observed_fraction_range=(0.5,)), "observed_fraction_range must be"),
+        (dict(device="gpu-please"), "not a torch device"),
+    ],
+)
+def test_invalid_parameters_explained(params, message):
+    with pytest.raises(ValueError, match=message):
+        GAINImputer(**params, **TINY).fit(np.random.RandomState(0).normal(size=(20, 3)))
+
+
+def test_hint_rate_range_accepted(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(hint_rate=(0.5, 0.9), **TINY).fit(X_missing[:100])
+    assert np.isfinite(imputer.transform(X_missing[:10])).all()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_requested_without_gpu():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        GAINImputer(device="cuda", **TINY).fit(np.ones((10, 2)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_on_gpu_pickles_for_cpu(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(device="cuda", **TINY).fit(X_missing[:200])
+    assert all(p.device.type == "cpu" for p in imputer._generator.parameters())
+    on_gpu = imputer.transform(X_missing[:50])
+    loaded = pickle.loads(pickle.dumps(imputer)).set_params(device="cpu")
+    np.testing.assert_allclose(loaded.transform(X_missing[:50]), on_gpu, atol=1e-4)
+
+
+def test_pickle_and_joblib_round_trip(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(**TINY).fit(X_missing[:200])
+    expected = imputer.transform(X_missing[200:260])
+    loaded = pickle.loads(pickle.dumps(imputer))
+    np.testing.assert_array_equal(loaded.transform(X_missing[200:260]), expected)
+    buffer = io.BytesIO()
+    joblib.dump(imputer, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(
+        joblib.load(buffer).transform(X_missing[200:260]), expected
+    )
+
+
+def test_pipeline_cross_validate_and_grid_search(low_rank_data):
+    X, X_missing, _ = low_rank_data
+    X_missing, y = X_missing[:300], X[:300, 0] + X[:300, 1]
+    pipeline = make_pipeline(GAINImputer(**TINY), Ridge())
+    scores = cross_validate(pipeline, X_missing, y, cv=KFold(3))
+    assert np.isfinite(scores["test_score"]).all()
+    search = GridSearchCV(
+        pipeline, {"gainimputer__hint_rate": [0.5, 0.9]}, cv=KFold(2)
+    ).fit(X_missing, y)
+    assert search.best_params_["gainimputer__hint_rate"] in (0.5, 0.9)
+
+
+def test_column_transformer():
+    frame = _small_frame()
+    transformer = ColumnTransformer(
+        [("impute", GAINImputer(**TINY), ["g1", "g2", "g3"])],
+        remainder="passthrough",
+    )
+    out = transformer.fit_transform(frame)
+    assert out.shape == (80, 5)
+    assert not pd.isna(out[:, :3]).any()
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 12), st.integers(1, 5)),
+        elements=st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.just(np.nan)),
+    )
+)
+def test_never_returns_nan_and_keeps_observed(X):
+    imputer = GAINImputer(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    out = imputer.fit_transform(X)
+    kept = ~np.isnan(X).all(axis=0)
+    assert out.shape == (X.shape[0], int(kept.sum()))
+    assert np.isfinite(out).all()
+    observed = ~np.isnan(X[:, kept])
+    assert np.array_equal(out[observed], X[:, kept][observed])
