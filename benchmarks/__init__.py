@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Benchmarks comparing skgain's GAINImputer with the standard imputers."""
