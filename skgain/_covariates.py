@@ -127,7 +127,10 @@ def _resolve_spec(param, spec, feature_names, n_columns) -> np.ndarray:
                 f"{n_columns} columns."
             )
         return np.flatnonzero(spec)
-    if all(isinstance(s, int | np.integer) for s in spec):
+    if all(
+        isinstance(s, int | np.integer) and not isinstance(s, bool | np.bool_)
+        for s in spec
+    ):
         indices = np.asarray(spec, dtype=np.intp)
         bad = indices[(indices < -n_columns) | (indices >= n_columns)]
         if bad.size:

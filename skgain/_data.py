@@ -29,10 +29,14 @@ class FeatureScaler:
     scale : ndarray of shape (n_features,)
         Standard deviation of the observed entries; 1 where it is 0 or undefined,
         so that constant features map to 0 rather than to NaN.
+    constant_value : ndarray of shape (n_features,)
+        The value of each feature whose observed entries are all equal, NaN for
+        the other features and for features with no observed entry.
     """
 
     mean: np.ndarray
     scale: np.ndarray
+    constant_value: np.ndarray
 
     @classmethod
     def fit(cls, values: np.ndarray, observed: np.ndarray) -> "FeatureScaler":
@@ -40,10 +44,16 @@ class FeatureScaler:
         n_features = values.shape[1]
         total = np.zeros(n_features)
         count = np.zeros(n_features)
+        low = np.full(n_features, np.inf)
+        high = np.full(n_features, -np.inf)
         for rows in gen_batches(values.shape[0], ROW_BLOCK):
             block = np.where(observed[rows], values[rows], 0.0).astype(np.float64)
             total += block.sum(axis=0)
             count += observed[rows].sum(axis=0)
+            low = np.minimum(low, np.where(observed[rows], values[rows], np.inf).min(0))
+            high = np.maximum(
+                high, np.where(observed[rows], values[rows], -np.inf).max(0)
+            )
         mean = np.divide(total, count, out=np.zeros(n_features), where=count > 0)
         squares = np.zeros(n_features)
         for rows in gen_batches(values.shape[0], ROW_BLOCK):
@@ -58,7 +68,9 @@ class FeatureScaler:
                 "overflows; rescale the input (values this large are not "
                 "expression levels)."
             )
-        return cls(mean, np.where(scale > 0, scale, 1.0))
+        # Compared exactly: rounding in the variance would hide a constant.
+        constant_value = np.where((count > 0) & (low == high), low, np.nan)
+        return cls(mean, np.where(scale > 0, scale, 1.0), constant_value)
 
     def transform(self, values: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Standardised float32 copy of ``values`` with missing entries set to 0."""

@@ -13,7 +13,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
     check_array,
@@ -32,13 +31,18 @@ from skgain._compat import (
 )
 from skgain._covariates import (
     CovariateEncoder,
-    column_label,
     get_column,
     resolve_column_roles,
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device
 from skgain._training import TrainingConfig, TrainingData, generate, train
+from skgain._validation import (
+    check_finite,
+    check_unit_interval,
+    explain_conversion_error,
+    is_nan_marker,
+)
 
 
 class GAINImputer(TransformerMixin, BaseEstimator):
@@ -356,7 +360,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
         kept = ~self._empty_features
         self._scaler = FeatureScaler.fit(features[:, kept], observed[:, kept])
-        self._constant_values = self._find_constant_features(features, observed)
         self._covariate_encoder = CovariateEncoder(
             self._roles, getattr(self, "feature_names_in_", None)
         ).fit(X)
@@ -369,25 +372,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         )
         return self
 
-    def _find_constant_features(self, features, observed) -> np.ndarray:
-        """Value of each feature whose observed entries are all equal, else NaN.
-
-        Such a feature is imputed with its value: there is nothing to learn,
-        and a network would only add noise to it.
-        """
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-            observed_values = np.where(observed, features, np.nan)
-            low = np.nanmin(observed_values, axis=0)
-            high = np.nanmax(observed_values, axis=0)
-        return np.where(low == high, low, np.nan)
-
     def _training_config(self) -> TrainingConfig:
         hint_rate = self.hint_rate
         if not isinstance(hint_rate, tuple):
             hint_rate = (hint_rate, hint_rate)
-        _check_unit_interval("hint_rate", hint_rate)
-        _check_unit_interval("observed_fraction_range", self.observed_fraction_range)
+        check_unit_interval("hint_rate", hint_rate)
+        check_unit_interval("observed_fraction_range", self.observed_fraction_range)
         if self.observed_fraction_range[0] <= 0:
             raise ValueError(
                 "observed_fraction_range must have a lower bound above 0, got "
@@ -562,9 +552,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         kept = ~self._empty_features
         if self._generator is not None:
             self._fill_with_generator(X, imputed, missing, kept, rng)
-        constant = ~np.isnan(self._constant_values)
+        # A constant feature is imputed with its value: there is nothing to
+        # learn, and the network would only add noise to it.
+        constant = np.flatnonzero(kept)[~np.isnan(self._scaler.constant_value)]
+        values = self._scaler.constant_value[~np.isnan(self._scaler.constant_value)]
         imputed[:, constant] = np.where(
-            missing[:, constant], self._constant_values[constant], imputed[:, constant]
+            missing[:, constant], values.astype(out_dtype), imputed[:, constant]
         )
         # Empty features are filled with 0, as SimpleImputer does.
         imputed[missing & self._empty_features] = 0
@@ -678,7 +671,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         return np.concatenate([names, indicator_names])
 
     def _missing_mask(self, features: np.ndarray) -> np.ndarray:
-        if _is_nan_marker(self.missing_values):
+        if is_nan_marker(self.missing_values):
             return np.isnan(features)
         return features == self.missing_values
 
@@ -690,7 +683,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         only the feature columns are converted to floats, so that string
         covariates such as tissue names can share the table.
         """
-        allow_nan = _is_nan_marker(self.missing_values)
+        allow_nan = is_nan_marker(self.missing_values)
         check_params = dict(
             dtype=FLOAT_DTYPES,
             ensure_all_finite=False,
@@ -703,7 +696,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             try:
                 features = validate_data(self, X, reset=in_fit, **check_params)
             except (ValueError, TypeError) as exc:
-                _explain_conversion_error(exc, X, None)
+                explain_conversion_error(exc, X, None)
                 raise
             # A DataFrame is kept for its index (pandas output).
             X_checked = X if isinstance(X, pd.DataFrame) else features
@@ -747,9 +740,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     **check_params,
                 )
             except (ValueError, TypeError) as exc:
-                _explain_conversion_error(exc, X_checked, self._roles.features, names)
+                explain_conversion_error(exc, X_checked, self._roles.features, names)
                 raise
-        _check_finite(
+        check_finite(
             features,
             self._roles.features,
             allow_nan,
@@ -760,66 +753,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = _is_nan_marker(self.missing_values)
+        tags.input_tags.allow_nan = is_nan_marker(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _is_nan_marker(missing_values) -> bool:
-    return is_pandas_na(missing_values) or is_scalar_nan(missing_values)
-
-
-def _check_unit_interval(name, pair):
-    if (
-        not isinstance(pair, tuple)
-        or len(pair) != 2
-        or not all(isinstance(v, numbers.Real) for v in pair)
-        or not 0 <= pair[0] <= pair[1] <= 1
-    ):
-        raise ValueError(
-            f"{name} must be a pair (low, high) with 0 <= low <= high <= 1, "
-            f"got {pair!r}."
-        )
-
-
-def _check_finite(features, feature_columns, allow_nan, missing_values, names):
-    bad_inf = np.isinf(features).any(axis=0)
-    if bad_inf.any():
-        labels = [column_label(j, names) for j in feature_columns[bad_inf][:10]]
-        raise ValueError(
-            f"Input X contains infinity in column(s) {', '.join(labels)}; "
-            "GAINImputer needs finite values, with missing entries marked by "
-            "missing_values."
-        )
-    if not allow_nan:
-        bad_nan = np.isnan(features).any(axis=0)
-        if bad_nan.any():
-            labels = [column_label(j, names) for j in feature_columns[bad_nan][:10]]
-            raise ValueError(
-                f"Input X contains NaN in column(s) {', '.join(labels)}, but "
-                f"missing_values={missing_values!r}; mark missing entries with "
-                "one placeholder."
-            )
-
-
-def _explain_conversion_error(exc, X, feature_columns, names=None):
-    """Re-raise a failed float conversion naming the offending columns."""
-    if not isinstance(X, pd.DataFrame | np.ndarray) or np.ndim(X) != 2:
-        return
-    columns = range(X.shape[1]) if feature_columns is None else feature_columns
-    if names is None and isinstance(X, pd.DataFrame):
-        names = np.asarray(X.columns, dtype=object)
-    bad = []
-    for j in columns:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", np.exceptions.ComplexWarning)
-                np.asarray(get_column(X, j), dtype=np.float64)
-        except (ValueError, TypeError, np.exceptions.ComplexWarning):
-            bad.append(column_label(j, names))
-    if bad:
-        raise type(exc)(
-            f"Feature column(s) {', '.join(bad[:10])} hold non-numeric values "
-            f"({exc}). GAINImputer imputes numeric features; name covariate "
-            "columns in categorical_covariates."
-        ) from exc

@@ -140,10 +140,12 @@ def reconstruction_loss(values, generated, target_mask):
 
 def build_networks(config, n_features, cardinalities, n_numerical, seed, device):
     """Create G (and D when adversarial) with weights drawn from ``seed``."""
-    # fork_rng confines the seeding to this block; the caller's global torch
-    # random state is left as it was.
+    # The weights are drawn on the CPU from its default generator, seeded inside
+    # fork_rng so that the caller's random state is restored afterwards.
+    # torch.manual_seed would also reseed every CUDA generator, which fork_rng
+    # does not restore.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.random.default_generator.manual_seed(seed)
         shape = (n_features, cardinalities, n_numerical, config.hidden_layer_sizes)
         generator = Generator(*shape).to(device)
         discriminator = Discriminator(*shape).to(device) if config.adversarial else None
@@ -308,13 +310,12 @@ def train(
             score = -loss_g
         if config.verbose:
             _report(epoch, loss_g, loss_d, validation, score, start_time)
-        if score > best_score + config.tol:
-            stale_epochs = 0
+        # tol decides when to stop; any better epoch is the one to keep.
+        stale_epochs = 0 if score > best_score + config.tol else stale_epochs + 1
+        if score > best_score:
+            best_score = score
             if validation is not None:
                 best_state = copy.deepcopy(generator.state_dict())
-        else:
-            stale_epochs += 1
-        best_score = max(best_score, score)
         if stale_epochs >= config.n_iter_no_change:
             result.converged = True
             break

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Input checks whose errors name the offending column or parameter."""
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._missing import is_pandas_na, is_scalar_nan
+
+from skgain._covariates import column_label, get_column
+
+
+def is_nan_marker(missing_values) -> bool:
+    return is_pandas_na(missing_values) or is_scalar_nan(missing_values)
+
+
+def check_unit_interval(name, pair):
+    if (
+        not isinstance(pair, tuple)
+        or len(pair) != 2
+        or not all(isinstance(v, numbers.Real) for v in pair)
+        or not 0 <= pair[0] <= pair[1] <= 1
+    ):
+        raise ValueError(
+            f"{name} must be a pair (low, high) with 0 <= low <= high <= 1, "
+            f"got {pair!r}."
+        )
+
+
+def check_finite(features, feature_columns, allow_nan, missing_values, names):
+    bad_inf = np.isinf(features).any(axis=0)
+    if bad_inf.any():
+        labels = [column_label(j, names) for j in feature_columns[bad_inf][:10]]
+        raise ValueError(
+            f"Input X contains infinity in column(s) {', '.join(labels)}; "
+            "GAINImputer needs finite values, with missing entries marked by "
+            "missing_values."
+        )
+    if not allow_nan:
+        bad_nan = np.isnan(features).any(axis=0)
+        if bad_nan.any():
+            labels = [column_label(j, names) for j in feature_columns[bad_nan][:10]]
+            raise ValueError(
+                f"Input X contains NaN in column(s) {', '.join(labels)}, but "
+                f"missing_values={missing_values!r}; mark missing entries with "
+                "one placeholder."
+            )
+
+
+def explain_conversion_error(exc, X, feature_columns, names=None):
+    """Re-raise a failed float conversion naming the offending columns."""
+    if not isinstance(X, pd.DataFrame | np.ndarray) or np.ndim(X) != 2:
+        return
+    columns = range(X.shape[1]) if feature_columns is None else feature_columns
+    if names is None and isinstance(X, pd.DataFrame):
+        names = np.asarray(X.columns, dtype=object)
+    bad = []
+    for j in columns:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                np.asarray(get_column(X, j), dtype=np.float64)
+        except (ValueError, TypeError, np.exceptions.ComplexWarning):
+            bad.append(column_label(j, names))
+    if bad:
+        raise type(exc)(
+            f"Feature column(s) {', '.join(bad[:10])} hold non-numeric values "
+            f"({exc}). GAINImputer imputes numeric features; name covariate "
+            "columns in categorical_covariates."
+        ) from exc

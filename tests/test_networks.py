@@ -1,0 +1,180 @@
+"""Generator, discriminator and covariate embeddings."""
+
+import pytest
+import torch
+from torch import nn
+
+from skgain._networks import (
+    CovariateEmbedding,
+    Discriminator,
+    Generator,
+    embedding_width,
+)
+
+N_FEATURES = 5
+CARDINALITIES = [49, 2]
+N_NUMERICAL = 3
+# int(sqrt(49)) + 1 = 8 and int(sqrt(2)) + 1 = 2.
+COVARIATE_WIDTH = 8 + 2 + N_NUMERICAL
+
+
+@pytest.mark.parametrize(
+    "cardinality, width",
+    [(1, 2), (2, 2), (3, 2), (4, 3), (8, 3), (9, 4), (48, 7), (49, 8), (50, 8)],
+)
+def test_embedding_width_rule(cardinality, width):
+    assert embedding_width(cardinality) == width
+
+
+def _linears(net):
+    return [m for m in net.body if isinstance(m, nn.Linear)]
+
+
+def _inputs(n_samples=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    values = torch.randn(n_samples, N_FEATURES, generator=g)
+    mask = (torch.rand(n_samples, N_FEATURES, generator=g) < 0.5).float()
+    noise = torch.randn(n_samples, N_FEATURES, generator=g)
+    codes = torch.stack(
+        [torch.randint(0, card, (n_samples,), generator=g) for card in CARDINALITIES],
+        dim=1,
+    )
+    numerical = torch.randn(n_samples, N_NUMERICAL, generator=g)
+    return values, mask, noise, codes, numerical
+
+
+def _generator(hidden=(16, 8)):
+    torch.manual_seed(0)
+    return Generator(N_FEATURES, CARDINALITIES, N_NUMERICAL, hidden)
+
+
+def _discriminator(hidden=(16, 8)):
+    torch.manual_seed(1)
+    return Discriminator(N_FEATURES, CARDINALITIES, N_NUMERICAL, hidden)
+
+
+def test_covariate_embedding_tables_and_width():
+    embedding = CovariateEmbedding(CARDINALITIES, N_NUMERICAL)
+    assert [t.num_embeddings for t in embedding.tables] == CARDINALITIES
+    assert [t.embedding_dim for t in embedding.tables] == [8, 2]
+    assert embedding.output_width == COVARIATE_WIDTH
+    _, _, _, codes, numerical = _inputs()
+    out = embedding(codes, numerical)
+    assert out.shape == (7, COVARIATE_WIDTH)
+    # The numerical covariates pass through unchanged.
+    assert any(
+        torch.equal(out[:, i : i + N_NUMERICAL], numerical)
+        for i in range(COVARIATE_WIDTH - N_NUMERICAL + 1)
+    )
+
+
+def test_generator_architecture():
+    generator = _generator()
+    linears = _linears(generator)
+    assert linears[0].in_features == 3 * N_FEATURES + COVARIATE_WIDTH
+    assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
+    assert sum(isinstance(m, nn.ReLU) for m in generator.body) == 2
+    assert isinstance(generator.body[-1], nn.Linear)  # linear output
+
+
+def test_discriminator_architecture():
+    discriminator = _discriminator()
+    linears = _linears(discriminator)
+    assert linears[0].in_features == 2 * N_FEATURES + COVARIATE_WIDTH
+    assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
+    assert isinstance(discriminator.body[-1], nn.Linear)  # logits
+
+
+def test_networks_without_covariates():
+    generator = Generator(4, [], 0, (6,))
+    discriminator = Discriminator(4, [], 0, (6,))
+    assert _linears(generator)[0].in_features == 12
+    assert _linears(discriminator)[0].in_features == 8
+    values = torch.randn(3, 4)
+    codes = torch.zeros(3, 0, dtype=torch.int64)
+    numerical = torch.zeros(3, 0)
+    out = generator(values, torch.ones(3, 4), values, codes, numerical)
+    assert out.shape == (3, 4)
+    assert discriminator(values, torch.ones(3, 4), codes, numerical).shape == (3, 4)
+
+
+def test_output_shapes():
+    values, mask, noise, codes, numerical = _inputs()
+    generated = _generator()(values, mask, noise, codes, numerical)
+    logits = _discriminator()(generated, mask, codes, numerical)
+    assert generated.shape == (7, N_FEATURES)
+    assert logits.shape == (7, N_FEATURES)
+
+
+def test_generator_sees_observed_values_and_noise_only_where_missing():
+    """Input is [x*m, z*(1-m), m, covariates] (paper eq. 1)."""
+    generator = _generator()
+    values, mask, noise, codes, numerical = _inputs()
+    base = generator(values, mask, noise, codes, numerical)
+    # Values at missing entries are ignored.
+    other_values = torch.where(mask.bool(), values, values + 10.0)
+    torch.testing.assert_close(
+        generator(other_values, mask, noise, codes, numerical), base
+    )
+    # Noise at observed entries is ignored; noise at missing entries is used.
+    other_noise = torch.where(mask.bool(), noise + 10.0, noise)
+    torch.testing.assert_close(
+        generator(values, mask, other_noise, codes, numerical), base
+    )
+    assert not torch.allclose(
+        generator(values, mask, noise + 10.0, codes, numerical), base
+    )
+    # Observed values matter.
+    assert not torch.allclose(
+        generator(values + 1.0, mask, noise, codes, numerical), base
+    )
+
+
+def test_generator_output_depends_on_covariates():
+    generator = _generator()
+    values, mask, noise, codes, numerical = _inputs()
+    base = generator(values, mask, noise, codes, numerical)
+    for column, cardinality in enumerate(CARDINALITIES):
+        changed = codes.clone()
+        changed[:, column] = (codes[:, column] + 1) % cardinality
+        out = generator(values, mask, noise, changed, numerical)
+        assert not torch.allclose(out, base), f"covariate {column} unused"
+    out = generator(values, mask, noise, codes, numerical + 1.0)
+    assert not torch.allclose(out, base)
+
+
+def test_discriminator_output_depends_on_covariates_and_hint():
+    discriminator = _discriminator()
+    values, mask, _, codes, numerical = _inputs()
+    base = discriminator(values, mask, codes, numerical)
+    changed = codes.clone()
+    changed[:, 1] = 1 - codes[:, 1]
+    assert not torch.allclose(discriminator(values, mask, changed, numerical), base)
+    assert not torch.allclose(discriminator(values, 1 - mask, codes, numerical), base)
+
+
+def test_generator_and_discriminator_have_separate_embeddings():
+    generator, discriminator = _generator(), _discriminator()
+    values, mask, noise, codes, numerical = _inputs()
+    g_tables = list(generator.covariates.tables)
+    d_tables = list(discriminator.covariates.tables)
+    for g_table, d_table in zip(g_tables, d_tables, strict=True):
+        assert g_table.weight is not d_table.weight
+        assert g_table.weight.data_ptr() != d_table.weight.data_ptr()
+    before = generator(values, mask, noise, codes, numerical)
+    with torch.no_grad():
+        for table in d_tables:
+            table.weight.add_(5.0)
+    after = generator(values, mask, noise, codes, numerical)
+    torch.testing.assert_close(after, before)
+
+
+def test_embeddings_receive_gradients():
+    generator = _generator()
+    values, mask, noise, codes, numerical = _inputs()
+    generator(values, mask, noise, codes, numerical).sum().backward()
+    for column, table in enumerate(generator.covariates.tables):
+        used = torch.unique(codes[:, column])
+        grad = table.weight.grad
+        assert grad is not None
+        assert torch.all(grad[used].abs().sum(1) > 0)

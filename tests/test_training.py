@@ -1,0 +1,612 @@
+"""Losses, random masks, network construction and the training loop of GAIN."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import skgain._training as training
+from skgain._networks import Generator
+from skgain._training import (
+    TrainingConfig,
+    TrainingData,
+    TrainingDivergedError,
+    TrainingResult,
+    adversarial_loss,
+    build_networks,
+    discriminator_loss,
+    generate,
+    reconstruction_loss,
+    sample_hint,
+    sample_training_mask,
+    train,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The networks here are tiny: one thread avoids costly thread contention."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _bce(logits, target):
+    """Binary cross-entropy of sigmoid(logits) against target, entrywise."""
+    p = _sigmoid(logits)
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+
+def _t(array):
+    return torch.tensor(np.asarray(array, dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------
+# Losses (paper eq. 5 and 6)
+# ---------------------------------------------------------------------------
+
+LOGITS = np.array([[0.5, -1.0, 2.0, 0.0], [-0.3, 1.5, -2.0, 0.7]])
+MASK = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
+REVEALED = np.array([[0.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+
+
+def test_discriminator_loss_matches_eq5():
+    hidden = 1 - REVEALED
+    z = 1 + hidden.sum(1)  # Z = 1 + (1-b)'(1-b): 4 and 2
+    per_row = (hidden * _bce(LOGITS, MASK)).sum(1) / z
+    expected = per_row.mean()
+    got = discriminator_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_discriminator_loss_ignores_revealed_entries():
+    """Changing logits where b=1 leaves the loss unchanged; gradient there is 0."""
+    logits = _t(LOGITS).requires_grad_(True)
+    loss = discriminator_loss(logits, _t(MASK), _t(REVEALED))
+    loss.backward()
+    revealed = REVEALED.astype(bool)
+    assert np.all(logits.grad.numpy()[revealed] == 0)
+    assert np.all(logits.grad.numpy()[~revealed] != 0)
+
+    shifted = LOGITS.copy()
+    shifted[revealed] += 5.0
+    other = discriminator_loss(_t(shifted), _t(MASK), _t(REVEALED))
+    assert other.item() == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_adversarial_loss_matches_eq6_first_term():
+    hidden = 1 - REVEALED
+    z1 = 1 + hidden.sum(1)
+    per_row = ((1 - MASK) * hidden * _bce(LOGITS, np.ones_like(MASK))).sum(1) / z1
+    expected = per_row.mean()
+    got = adversarial_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_adversarial_loss_ignores_observed_and_revealed_entries():
+    """Only entries that are imputed (m=0) and not revealed (b=0) get a gradient."""
+    logits = _t(LOGITS).requires_grad_(True)
+    loss = adversarial_loss(logits, _t(MASK), _t(REVEALED))
+    loss.backward()
+    counts = (MASK == 0) & (REVEALED == 0)
+    assert np.all(logits.grad.numpy()[~counts] == 0)
+    assert np.all(logits.grad.numpy()[counts] < 0)  # raising D(imputed) helps G
+
+    shifted = LOGITS.copy()
+    shifted[MASK == 1] -= 7.0
+    other = adversarial_loss(_t(shifted), _t(MASK), _t(REVEALED))
+    assert other.item() == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_adversarial_loss_is_finite_for_extreme_logits():
+    """-log(sigmoid(-200)) is 200, not inf."""
+    logits = _t([[-200.0, 300.0]])
+    mask = _t([[0.0, 0.0]])
+    revealed = _t([[0.0, 0.0]])
+    got = adversarial_loss(logits, mask, revealed)
+    assert got.item() == pytest.approx(200.0 / 3.0, rel=1e-5)
+
+
+def test_reconstruction_loss_matches_eq6_second_term():
+    values = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
+    generated = np.array([[0.0, 2.5, 1.0], [1.5, 1.0, 4.0]])
+    target = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    # Z2 = m'm: 2 and 3. Row sums: 1 + 0.25 = 1.25 and 1 + 4 + 0 = 5.
+    expected = (1.25 / 2 + 5.0 / 3) / 2
+    got = reconstruction_loss(_t(values), _t(generated), _t(target))
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_reconstruction_loss_empty_target_row_contributes_zero():
+    values = _t([[1.0, 2.0], [5.0, 6.0]])
+    generated = _t([[0.0, 0.0], [0.0, 0.0]])
+    target = _t([[1.0, 0.0], [0.0, 0.0]])
+    got = reconstruction_loss(values, generated, target)
+    assert torch.isfinite(got)
+    # The empty row still counts in the batch mean, with 0.
+    assert got.item() == pytest.approx((1.0 / 1 + 0.0) / 2)
+
+
+# ---------------------------------------------------------------------------
+# Hint (paper eq. 4)
+# ---------------------------------------------------------------------------
+
+
+def _seeded(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_sample_hint_is_mask_where_revealed_and_half_elsewhere():
+    mask = (torch.rand(50, 40, generator=_seeded(1)) < 0.6).float()
+    hint, revealed = sample_hint(mask, (0.3, 0.7), _seeded(2))
+    revealed_np = revealed.numpy().astype(bool)
+    assert set(np.unique(revealed.numpy())) == {0.0, 1.0}
+    np.testing.assert_array_equal(hint.numpy()[revealed_np], mask.numpy()[revealed_np])
+    assert np.all(hint.numpy()[~revealed_np] == 0.5)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_sample_hint_fixed_rate_reveals_that_fraction(p):
+    mask = torch.ones(200, 1000)
+    _, revealed = sample_hint(mask, (p, p), _seeded(0))
+    # 200,000 Bernoulli(p) draws: standard error below 0.0012.
+    assert revealed.mean().item() == pytest.approx(p, abs=0.01)
+    per_row = revealed.mean(1).numpy()
+    assert np.all(np.abs(per_row - p) < 0.07)  # > 4.5 binomial s.d. per row
+
+
+def test_sample_hint_extreme_rates():
+    mask = (torch.rand(20, 30, generator=_seeded(3)) < 0.5).float()
+    hint, revealed = sample_hint(mask, (1.0, 1.0), _seeded(0))
+    assert torch.all(revealed == 1)
+    torch.testing.assert_close(hint, mask)
+    hint, revealed = sample_hint(mask, (0.0, 0.0), _seeded(0))
+    assert torch.all(revealed == 0)
+    assert torch.all(hint == 0.5)
+
+
+def test_sample_hint_rate_drawn_per_row_between_alpha_and_beta():
+    mask = torch.ones(300, 2000)
+    _, revealed = sample_hint(mask, (0.2, 0.8), _seeded(0))
+    per_row = revealed.mean(1).numpy()
+    # Per-row s.d. of a Binomial(2000, p)/2000 is at most 0.012.
+    assert per_row.min() > 0.2 - 0.05
+    assert per_row.max() < 0.8 + 0.05
+    assert per_row.min() < 0.25 and per_row.max() > 0.75
+    # Rates spread uniformly: s.d. of U(0.2, 0.8) is 0.173.
+    assert per_row.std() == pytest.approx(0.6 / np.sqrt(12), abs=0.03)
+
+
+def test_sample_hint_reproducible_with_seed():
+    mask = (torch.rand(30, 20, generator=_seeded(5)) < 0.5).float()
+    h1, b1 = sample_hint(mask, (0.2, 0.8), _seeded(7))
+    h2, b2 = sample_hint(mask, (0.2, 0.8), _seeded(7))
+    h3, b3 = sample_hint(mask, (0.2, 0.8), _seeded(8))
+    torch.testing.assert_close(h1, h2)
+    torch.testing.assert_close(b1, b2)
+    assert not torch.equal(b1, b3)
+
+
+# ---------------------------------------------------------------------------
+# Training mask
+# ---------------------------------------------------------------------------
+
+
+def test_sample_training_mask_is_subset_of_observed():
+    observed = torch.rand(100, 50, generator=_seeded(0)) < 0.7
+    visible = sample_training_mask(observed, (0.3, 0.9), _seeded(1))
+    assert visible.dtype == torch.bool
+    assert visible.shape == observed.shape
+    assert not torch.any(visible & ~observed)
+    assert torch.any(observed & ~visible)  # something was hidden
+
+
+def test_sample_training_mask_kept_fraction_within_range():
+    observed = torch.ones(60, 4000, dtype=torch.bool)
+    visible = sample_training_mask(observed, (0.3, 0.6), _seeded(0))
+    per_row = visible.float().mean(1).numpy()
+    # Binomial s.d. per row is at most 0.008.
+    assert per_row.min() > 0.3 - 0.03
+    assert per_row.max() < 0.6 + 0.03
+    assert per_row.min() < 0.36 and per_row.max() > 0.54  # spread, not one rate
+
+
+def test_sample_training_mask_full_range_returns_observed():
+    observed = torch.rand(40, 30, generator=_seeded(0)) < 0.6
+    visible = sample_training_mask(observed, (1.0, 1.0), _seeded(1))
+    assert torch.equal(visible, observed)
+
+
+def test_sample_training_mask_reproducible_with_seed():
+    observed = torch.rand(40, 30, generator=_seeded(0)) < 0.8
+    a = sample_training_mask(observed, (0.2, 0.9), _seeded(4))
+    b = sample_training_mask(observed, (0.2, 0.9), _seeded(4))
+    c = sample_training_mask(observed, (0.2, 0.9), _seeded(5))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+# ---------------------------------------------------------------------------
+# Network construction
+# ---------------------------------------------------------------------------
+
+
+def _config(**overrides):
+    params = dict(
+        hidden_layer_sizes=(8,),
+        hint_rate=(0.5, 0.5),
+        reconstruction_weight=1.0,
+        adversarial=True,
+        reconstruction_entries="observed",
+        observed_fraction_range=(0.5, 0.95),
+        optimizer="adam",
+        batch_size=16,
+        learning_rate=1e-3,
+        max_iter=3,
+        early_stopping=False,
+        n_iter_no_change=100,
+        tol=1e-4,
+        verbose=0,
+    )
+    params.update(overrides)
+    return TrainingConfig(**params)
+
+
+def _build(seed, **overrides):
+    return build_networks(_config(**overrides), 5, [3, 2], 1, seed, "cpu")
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_build_networks_same_seed_same_weights():
+    """Weights depend on the seed only, not on the global torch random state."""
+    torch.manual_seed(1)
+    g1, d1 = _build(0)
+    torch.manual_seed(2)
+    g2, d2 = _build(0)
+    assert _same_weights(g1, g2)
+    assert _same_weights(d1, d2)
+
+
+def test_build_networks_different_seed_different_weights():
+    g1, d1 = _build(0)
+    g2, d2 = _build(1)
+    assert not _same_weights(g1, g2)
+    assert not _same_weights(d1, d2)
+
+
+def test_build_networks_leaves_global_rng_state_unchanged():
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    _build(0)
+    after = torch.random.get_rng_state()
+    assert torch.equal(before, after)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_build_networks_leaves_global_cuda_rng_state_unchanged():
+    torch.cuda.manual_seed_all(123)
+    before = torch.cuda.get_rng_state()
+    _build(0)
+    after = torch.cuda.get_rng_state()
+    assert torch.equal(before, after)
+
+
+def test_build_networks_without_adversarial_has_no_discriminator():
+    generator, discriminator = _build(0, adversarial=False)
+    assert isinstance(generator, Generator)
+    assert discriminator is None
+
+
+def test_build_networks_uses_hidden_layer_sizes():
+    generator, discriminator = _build(0, hidden_layer_sizes=(7, 4))
+    for net in (generator, discriminator):
+        linears = [m for m in net.body if isinstance(m, torch.nn.Linear)]
+        assert [m.out_features for m in linears] == [7, 4, 5]
+
+
+# ---------------------------------------------------------------------------
+# Training loop
+# ---------------------------------------------------------------------------
+
+
+def _data(n_samples=64, n_features=6, seed=0):
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n_samples, 2))
+    values = latent @ rng.normal(size=(2, n_features))
+    values += 0.1 * rng.normal(size=values.shape)
+    observed = rng.random(values.shape) < 0.8
+    return TrainingData(
+        torch.from_numpy(np.where(observed, values, 0.0).astype(np.float32)),
+        torch.from_numpy(observed),
+        torch.from_numpy(rng.integers(0, 3, size=(n_samples, 1))),
+        torch.from_numpy(rng.normal(size=(n_samples, 1)).astype(np.float32)),
+    )
+
+
+CARDINALITIES = [3]
+
+
+def test_train_returns_result_with_one_loss_per_epoch():
+    result = train(_config(max_iter=4), _data(), None, CARDINALITIES, 0)
+    assert isinstance(result, TrainingResult)
+    assert isinstance(result.generator, Generator)
+    assert result.n_iter == 4
+    assert not result.converged
+    assert len(result.loss_curve) == 4
+    assert len(result.discriminator_loss_curve) == 4
+    assert all(np.isfinite(result.loss_curve))
+    assert all(d > 0 for d in result.discriminator_loss_curve)
+    assert result.validation_scores == []
+    assert result.best_validation_score is None
+    assert result.divergence_message is None
+    assert not result.generator.training  # returned in eval mode
+
+
+def test_train_without_adversary_has_zero_discriminator_loss():
+    result = train(
+        _config(max_iter=2, adversarial=False), _data(), None, CARDINALITIES, 0
+    )
+    assert result.discriminator_loss_curve == [0.0, 0.0]
+    assert all(g > 0 for g in result.loss_curve)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_train_deterministic_for_same_seed(optimizer):
+    config = _config(max_iter=2, optimizer=optimizer)
+    a = train(config, _data(), None, CARDINALITIES, 3)
+    b = train(config, _data(), None, CARDINALITIES, 3)
+    c = train(config, _data(), None, CARDINALITIES, 4)
+    assert _same_weights(a.generator, b.generator)
+    assert a.loss_curve == b.loss_curve
+    assert not _same_weights(a.generator, c.generator)
+
+
+def test_train_reduces_reconstruction_loss():
+    """A few epochs at a sane learning rate lower the generator loss."""
+    result = train(
+        _config(max_iter=15, adversarial=False, learning_rate=1e-2),
+        _data(),
+        None,
+        CARDINALITIES,
+        0,
+    )
+    assert result.loss_curve[-1] < 0.8 * result.loss_curve[0]
+
+
+def test_train_fills_validation_scores_with_early_stopping():
+    config = _config(max_iter=4, early_stopping=True)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert len(result.validation_scores) == result.n_iter == 4
+    assert all(np.isfinite(result.validation_scores))
+    assert result.best_validation_score == max(result.validation_scores)
+
+
+def test_train_ignores_validation_data_without_early_stopping():
+    result = train(_config(max_iter=2), _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert result.validation_scores == []
+    assert result.best_validation_score is None
+
+
+def test_train_without_hidden_validation_entries_monitors_training_loss():
+    """Nothing hidden in the validation rows: fall back to the training loss."""
+    config = _config(
+        max_iter=2, early_stopping=True, observed_fraction_range=(1.0, 1.0)
+    )
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert result.n_iter == 2
+    assert result.validation_scores == []
+    assert result.best_validation_score is None
+
+
+def test_train_stops_early_and_flags_convergence():
+    """With a huge tol no epoch after the first counts as an improvement."""
+    config = _config(max_iter=20, n_iter_no_change=2, tol=1e6)
+    result = train(config, _data(), None, CARDINALITIES, 0)
+    assert result.converged
+    assert result.n_iter == 3
+    assert len(result.loss_curve) == 3
+
+
+def test_train_stops_early_on_validation_score():
+    config = _config(max_iter=20, n_iter_no_change=2, tol=1e6, early_stopping=True)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert result.converged
+    assert result.n_iter == 3
+    assert len(result.validation_scores) == 3
+
+
+def test_train_raises_when_diverging_without_checkpoint():
+    config = _config(max_iter=10, learning_rate=1e8)
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch"):
+        train(config, _data(), None, CARDINALITIES, 0)
+
+
+def _script_validation_scores(monkeypatch, scores):
+    """Make the validation score follow ``scores``; record each epoch's weights."""
+    states = []
+
+    def fake_score(self, generator, batch_size):
+        states.append(copy.deepcopy(generator.state_dict()))
+        return scores[len(states) - 1]
+
+    monkeypatch.setattr(training._ValidationSet, "score", fake_score)
+    return states
+
+
+def _state_equal(module, state):
+    current = module.state_dict()
+    return all(torch.equal(current[k], state[k]) for k in state)
+
+
+def test_train_keeps_generator_of_best_validation_epoch(monkeypatch):
+    scores = [0.1, 0.3, 0.2, 0.25, 0.1, 0.0, 0.0]
+    states = _script_validation_scores(monkeypatch, scores)
+    config = _config(max_iter=7, early_stopping=True, n_iter_no_change=3, tol=0.0)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert result.n_iter == 5  # epochs 3, 4 and 5 do not beat 0.3
+    assert result.converged
+    assert result.validation_scores == scores[:5]
+    assert result.best_validation_score == 0.3
+    assert _state_equal(result.generator, states[1])
+    assert not _state_equal(result.generator, states[4])
+
+
+def test_train_best_validation_score_is_that_of_kept_generator(monkeypatch):
+    scores = [0.1, 0.1005, 0.05, 0.05, 0.05]
+    states = _script_validation_scores(monkeypatch, scores)
+    config = _config(max_iter=5, early_stopping=True, n_iter_no_change=3, tol=1e-2)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    kept = [
+        i for i, state in enumerate(states) if _state_equal(result.generator, state)
+    ]
+    assert kept
+    assert result.best_validation_score == scores[kept[0]]
+
+
+def test_train_divergence_after_checkpoint_restores_best_generator(monkeypatch):
+    """A non-finite loss after a validated epoch keeps the best earlier generator."""
+    real_run_epoch = training._run_epoch
+    scores = [0.2, 0.4, 0.3]
+    states = _script_validation_scores(monkeypatch, scores)
+    epochs = []
+
+    def run_epoch(trainer, data, batch_size, rng):
+        epochs.append(1)
+        if len(epochs) == 4:
+            with torch.no_grad():
+                for parameter in trainer.generator.parameters():
+                    parameter.fill_(float("nan"))
+            return float("nan"), float("nan")
+        return real_run_epoch(trainer, data, batch_size, rng)
+
+    monkeypatch.setattr(training, "_run_epoch", run_epoch)
+    config = _config(max_iter=10, early_stopping=True, n_iter_no_change=5)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    assert result.n_iter == 4
+    assert "diverged at epoch 4" in result.divergence_message
+    assert len(result.loss_curve) == 3
+    assert result.best_validation_score == 0.4
+    assert _state_equal(result.generator, states[1])
+    for parameter in result.generator.parameters():
+        assert torch.all(torch.isfinite(parameter))
+
+
+@pytest.mark.parametrize("entries", ["input", "observed"])
+def test_train_reconstruction_target(monkeypatch, entries):
+    """'input' scores only entries G saw; 'observed' also the hidden observed ones."""
+    real_loss = training.reconstruction_loss
+    seen = []
+
+    def spy(values, generated, target_mask):
+        seen.append(target_mask.detach().clone())
+        return real_loss(values, generated, target_mask)
+
+    monkeypatch.setattr(training, "reconstruction_loss", spy)
+    data = _data()
+    config = _config(
+        max_iter=1,
+        batch_size=64,
+        reconstruction_entries=entries,
+        observed_fraction_range=(0.5, 0.5),
+    )
+    train(config, data, None, CARDINALITIES, 0)
+    (target,) = seen
+    observed_count = data.observed.sum().item()
+    assert torch.all((target == 0) | (target == 1))
+    if entries == "observed":
+        assert target.sum().item() == observed_count
+    else:
+        fraction = target.sum().item() / observed_count
+        assert 0.35 < fraction < 0.65
+
+
+def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
+    """D and G losses of one step see the same training mask and hint draw b."""
+    calls = {"d": [], "g": []}
+    real_d, real_g = training.discriminator_loss, training.adversarial_loss
+
+    def spy_d(logits, mask, revealed):
+        calls["d"].append((mask.clone(), revealed.clone()))
+        return real_d(logits, mask, revealed)
+
+    def spy_g(logits, mask, revealed):
+        calls["g"].append((mask.clone(), revealed.clone()))
+        return real_g(logits, mask, revealed)
+
+    monkeypatch.setattr(training, "discriminator_loss", spy_d)
+    monkeypatch.setattr(training, "adversarial_loss", spy_g)
+    train(_config(max_iter=1, batch_size=32), _data(), None, CARDINALITIES, 0)
+    assert len(calls["d"]) == len(calls["g"]) == 2
+    for (mask_d, b_d), (mask_g, b_g) in zip(calls["d"], calls["g"]):
+        assert torch.equal(mask_d, mask_g)
+        assert torch.equal(b_d, b_g)
+    assert not torch.equal(calls["d"][0][1], calls["d"][1][1])  # fresh per batch
+
+
+def test_train_verbose_reports_each_epoch(capsys):
+    train(_config(max_iter=2, verbose=1), _data(), None, CARDINALITIES, 0)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Epoch 1: generator loss")
+    assert "discriminator loss" in lines[0]
+
+
+# ---------------------------------------------------------------------------
+# generate
+# ---------------------------------------------------------------------------
+
+
+def _generator():
+    torch.manual_seed(0)
+    return Generator(4, [3], 1, (8,)).eval()
+
+
+def _block(seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(10, 4)).astype(np.float32)
+    observed = rng.random((10, 4)) < 0.5
+    codes = rng.integers(0, 3, size=(10, 1))
+    numerical = rng.normal(size=(10, 1)).astype(np.float32)
+    return values, observed, codes, numerical
+
+
+def test_generate_without_rng_uses_zero_noise():
+    generator = _generator()
+    values, observed, codes, numerical = _block()
+    got = generate(
+        generator, values, observed, codes, numerical, torch.device("cpu"), None
+    )
+    assert got.dtype == np.float32
+    assert got.shape == values.shape
+    with torch.no_grad():
+        expected = generator(
+            torch.from_numpy(values),
+            torch.from_numpy(observed.astype(np.float32)),
+            torch.zeros(values.shape),
+            torch.from_numpy(codes),
+            torch.from_numpy(numerical),
+        ).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_generate_with_rng_draws_noise_reproducibly():
+    generator = _generator()
+    block = _block()
+    cpu = torch.device("cpu")
+    a = generate(generator, *block, cpu, _seeded(1))
+    b = generate(generator, *block, cpu, _seeded(1))
+    c = generate(generator, *block, cpu, _seeded(2))
+    point = generate(generator, *block, cpu, None)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a, point)
