@@ -1,0 +1,255 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The ``skgain`` command line: impute an expression file without writing Python.
+
+``skgain impute INPUT -o OUTPUT`` reads a samples x genes table (CSV, TSV,
+Parquet, GCT, or AnnData ``.h5ad`` with the ``anndata`` extra), fits a
+:class:`~skgain.GAINImputer` or loads a saved one, and writes the completed
+table; with ``--n-imputations K`` it also writes the per-entry standard
+deviation across K draws. Bad input ends the program with a one-line message
+and exit status 1.
+"""
+
+import argparse
+import contextlib
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from skgain import __version__
+from skgain._gain import GAINImputer
+from skgain.datasets import read_expression_table, read_gct, read_h5ad
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skgain`` command."""
+    parser = argparse.ArgumentParser(
+        prog="skgain",
+        description="Impute missing gene expression values with GAIN.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    impute = commands.add_parser(
+        "impute",
+        help="fill the missing values of a table",
+        description=(
+            "Fill the missing values (empty cells or NaN) of a samples x genes "
+            "table. Rows are samples; covariate columns condition the "
+            "imputation and are written back unchanged."
+        ),
+    )
+    impute.add_argument(
+        "input",
+        type=Path,
+        help="table to complete: .csv, .tsv, .txt, .parquet (each optionally "
+        ".gz), .gct(.gz), or .h5ad (needs skgain[anndata])",
+    )
+    impute.add_argument(
+        "-o", "--output", type=Path, required=True, help="completed table to write"
+    )
+    impute.add_argument(
+        "--categorical-covariates",
+        type=_column_list,
+        default=None,
+        metavar="COLS",
+        help="comma-separated categorical covariate columns, e.g. tissue,sex",
+    )
+    impute.add_argument(
+        "--numerical-covariates",
+        type=_column_list,
+        default=None,
+        metavar="COLS",
+        help="comma-separated numerical covariate columns, e.g. age",
+    )
+    impute.add_argument(
+        "--sample-column",
+        default=None,
+        help="column of a CSV/TSV/Parquet table holding the sample ids",
+    )
+    model = impute.add_mutually_exclusive_group()
+    model.add_argument(
+        "--model", type=Path, help="impute with this saved model instead of fitting"
+    )
+    model.add_argument(
+        "--save-model", type=Path, help="save the fitted model to this file"
+    )
+    impute.add_argument(
+        "--n-imputations",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="draw K imputations and also write the per-entry standard "
+        "deviation across them (default: 1, the point estimate only)",
+    )
+    impute.add_argument(
+        "--std-output",
+        type=Path,
+        default=None,
+        help="where to write the standard deviations (default: OUTPUT with "
+        "'.std' before its suffix)",
+    )
+    impute.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto)"
+    )
+    impute.add_argument(
+        "--max-iter", type=_positive_int, default=200, help="maximum training epochs"
+    )
+    impute.add_argument("--random-state", type=int, default=0, help="seed")
+    impute.add_argument(
+        "-q", "--quiet", action="store_true", help="do not show training progress"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        Arguments without the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the input cannot be imputed.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            _impute(args)
+        for warning in caught:
+            sys.stderr.write(f"skgain: warning: {warning.message}\n")
+    except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        sys.stderr.write(f"skgain: error: {message}\n")
+        return 1
+    return 0
+
+
+def _impute(args: argparse.Namespace) -> None:
+    if args.model is not None:
+        imputer = load_model(args.model)
+        roles = imputer._roles
+        covariate_columns = np.concatenate([roles.categorical, roles.numerical])
+        covariates = list(imputer.feature_names_in_[covariate_columns])
+    else:
+        covariates = (args.categorical_covariates or []) + (
+            args.numerical_covariates or []
+        )
+    table = read_table(args.input, args.sample_column, covariates or None)
+    if args.model is None:
+        imputer = GAINImputer(
+            categorical_covariates=args.categorical_covariates,
+            numerical_covariates=args.numerical_covariates,
+            device=args.device,
+            max_iter=args.max_iter,
+            random_state=args.random_state,
+            verbose=0 if args.quiet else 1,
+        )
+        # Progress goes to stderr so that stdout stays free for pipes.
+        with contextlib.redirect_stdout(sys.stderr):
+            imputer.fit(table)
+        if args.save_model is not None:
+            joblib.dump(imputer, args.save_model)
+    imputer.set_output(transform="pandas")
+    write_table(imputer.transform(table), args.output)
+    if args.n_imputations > 1:
+        draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
+        # The imputed columns: features kept in the output, not covariates.
+        features = imputer.feature_names_in_[imputer._roles.features]
+        genes = [name for name in features if name in draws[0].columns]
+        values = np.stack([draw[genes].to_numpy(float) for draw in draws])
+        # Exactly 0 where all draws agree (observed entries); np.std of equal
+        # floats can round to a tiny positive number.
+        spread = np.where(np.ptp(values, axis=0) == 0, 0.0, np.std(values, axis=0))
+        std_path = args.std_output or args.output.with_name(
+            f"{_stem(args.output)}.std{_suffix(args.output)}"
+        )
+        write_table(pd.DataFrame(spread, index=table.index, columns=genes), std_path)
+
+
+def load_model(path: Path) -> GAINImputer:
+    """Load a GAINImputer saved with ``--save-model``."""
+    if not path.exists():
+        raise FileNotFoundError(f"Model file {path} does not exist.")
+    try:
+        imputer = joblib.load(path)
+    except Exception as exc:  # unpickling fails in many ways on a wrong file
+        raise ValueError(
+            f"Cannot load a model from {path}: it is not a file written by "
+            f"--save-model ({type(exc).__name__})."
+        ) from exc
+    if not isinstance(imputer, GAINImputer) or not hasattr(imputer, "_roles"):
+        raise TypeError(f"{path} does not hold a fitted GAINImputer.")
+    return imputer
+
+
+def read_table(
+    path: Path, sample_column: str | None = None, covariates: list | None = None
+) -> pd.DataFrame:
+    """Read a samples x genes table in any format the command accepts."""
+    if not path.exists():
+        raise FileNotFoundError(f"Input file {path} does not exist.")
+    suffix = _suffix(path)
+    if suffix in (".gct", ".gct.gz"):
+        return read_gct(path)
+    if suffix == ".h5ad":
+        return read_h5ad(path)
+    return read_expression_table(
+        path, sample_column=sample_column, covariates=covariates
+    )
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as CSV, TSV or Parquet, chosen by the file name."""
+    suffix = _suffix(path)
+    if suffix in (".parquet",):
+        table.to_parquet(path)
+    elif suffix in (".csv", ".csv.gz"):
+        table.to_csv(path)
+    elif suffix in (".tsv", ".tsv.gz", ".txt", ".txt.gz"):
+        table.to_csv(path, sep="\t")
+    else:
+        raise ValueError(
+            f"Cannot write {path}: unknown suffix {suffix!r}; use .csv, .tsv, "
+            ".txt (optionally .gz) or .parquet."
+        )
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+        return "".join(suffixes[-2:])
+    return suffixes[-1] if suffixes else ""
+
+
+def _stem(path: Path) -> str:
+    return path.name[: len(path.name) - len(_suffix(path))]
+
+
+def _column_list(text: str) -> list[str]:
+    columns = [c.strip() for c in text.split(",") if c.strip()]
+    if not columns:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return columns
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A scorer that rates an imputer alone, for model selection with scikit-learn."""
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
+
+from skgain.datasets._missingness import make_missing, numeric_block
+from skgain.metrics._scores import imputation_r2_score, imputation_rmse
+
+_METRICS = ("r2", "rmse")
+
+
+def make_imputation_scorer(
+    metric: str = "r2",
+    *,
+    missing_rate: float = 0.2,
+    columns=None,
+    random_state: int | np.random.RandomState | None = None,
+) -> Callable[..., float]:
+    """Make a scorer that hides observed entries and rates their imputation.
+
+    The scorer ``scorer(estimator, X, y=None)`` hides a random share
+    ``missing_rate`` of the observed (non-NaN) entries of ``X``, completely at
+    random, imputes them with ``estimator.transform`` and compares the
+    imputed values with the hidden ones. It needs no target, so it can rate
+    a fitted imputer on its own, for instance as ``scoring=`` of
+    :class:`~sklearn.model_selection.GridSearchCV` or
+    :func:`~sklearn.model_selection.cross_validate` where each validation
+    fold plays the role of ``X``.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    metric : {"r2", "rmse"}, default="r2"
+        ``"r2"`` scores with :func:`imputation_r2_score` (per-feature R^2 over
+        the hidden entries, averaged; features with zero variance skipped).
+        ``"rmse"`` scores with the negated :func:`imputation_rmse`, so that
+        greater is better in both cases.
+
+    missing_rate : float, default=0.2
+        Share of the observed entries of ``columns`` to hide, in (0, 1).
+
+    columns : array-like, default=None
+        The columns whose entries are hidden and scored: labels for a
+        DataFrame ``X``, integer positions for an array. ``None`` means every
+        column, which must then all be numeric. Name the expression columns
+        here when ``X`` also holds covariates (tissue, sex, age).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the hidden entries. With an int, every call on the same ``X``
+        hides the same entries, so that the candidates of a grid search are
+        compared on the same entries; this is recommended. With ``None`` or a
+        RandomState instance, each call draws new entries.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``; greater is better. ``y`` is
+        ignored.
+
+    See Also
+    --------
+    imputation_r2_score : The R^2 used with ``metric="r2"``.
+    imputation_rmse : The error used with ``metric="rmse"``.
+    skgain.datasets.make_missing : Hide entries by other mechanisms.
+
+    Notes
+    -----
+    The estimator's output must hold the imputed input columns first and in
+    input order, as every scikit-learn imputer does; further columns (the
+    missing indicators of ``add_indicator=True``) are ignored. An output with
+    fewer columns than the input, such as that of an imputer that dropped a
+    feature with no observed value during ``fit``, raises a ValueError (set
+    ``keep_empty_features=True``). When the estimator can name its output
+    columns, the names are checked against its input names. A feature with no
+    observed entry in ``X`` has nothing to hide and is not scored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.impute import KNNImputer, SimpleImputer
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skgain.metrics import make_imputation_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 10))
+    >>> X += 0.3 * rng.normal(size=X.shape)
+    >>> scorer = make_imputation_scorer(missing_rate=0.2, random_state=0)
+    >>> search = GridSearchCV(
+    ...     Pipeline([("impute", SimpleImputer())]),
+    ...     {"impute": [SimpleImputer(), KNNImputer()]},
+    ...     scoring=scorer,
+    ... ).fit(X)
+    >>> type(search.best_params_["impute"]).__name__
+    'KNNImputer'
+    >>> round(float(search.best_score_), 1)
+    0.7
+    """
+    if metric not in _METRICS:
+        raise ValueError(f"metric must be one of {list(_METRICS)}; got {metric!r}.")
+    if not (
+        isinstance(missing_rate, numbers.Real)
+        and not isinstance(missing_rate, bool)
+        and 0 < missing_rate < 1
+    ):
+        raise ValueError(f"missing_rate must be in (0, 1); got {missing_rate!r}.")
+    # Fail now on a bad seed rather than inside the first cross-validation fit.
+    check_random_state(random_state)
+    return _ImputationScorer(metric, missing_rate, columns, random_state)
+
+
+class _ImputationScorer:
+    """Callable returned by :func:`make_imputation_scorer`."""
+
+    def __init__(self, metric, missing_rate, columns, random_state):
+        self.metric = metric
+        self.missing_rate = missing_rate
+        self.columns = columns
+        self.random_state = random_state
+
+    def __repr__(self):
+        return (
+            f"make_imputation_scorer(metric={self.metric!r}, "
+            f"missing_rate={self.missing_rate!r}, columns={self.columns!r}, "
+            f"random_state={self.random_state!r})"
+        )
+
+    def __call__(self, estimator, X, y=None) -> float:
+        values, positions = numeric_block(X, self.columns, name="X")
+        X_masked, mask = make_missing(
+            X,
+            self.missing_rate,
+            columns=self.columns,
+            random_state=check_random_state(self.random_state),
+        )
+        output = estimator.transform(X_masked)
+        imputed = _imputed_columns(estimator, output, np.shape(X), positions)
+        hidden = mask[:, positions]
+        if self.metric == "r2":
+            return imputation_r2_score(values, imputed, hidden)
+        return -imputation_rmse(values, imputed, hidden)
+
+
+def _imputed_columns(estimator, output, input_shape, positions):
+    """The output columns holding the imputed selected input columns, as floats."""
+    n_samples, n_features = input_shape
+    if output.shape[0] != n_samples:
+        raise ValueError(
+            f"{type(estimator).__name__}.transform returned {output.shape[0]} rows "
+            f"for {n_samples} input rows."
+        )
+    if output.shape[1] < n_features:
+        raise ValueError(
+            f"{type(estimator).__name__}.transform returned {output.shape[1]} "
+            f"columns for {n_features} input columns; the scorer needs every "
+            "input column back at its position. An imputer that drops features "
+            "with no observed value in fit (keep_empty_features=False) cannot "
+            "be scored on them: set keep_empty_features=True."
+        )
+    _check_output_names(estimator, n_features)
+    if isinstance(output, pd.DataFrame):
+        output = output.iloc[:, positions]
+    else:
+        output = output[:, positions]
+    return check_array(
+        output, dtype=np.float64, ensure_all_finite=False, input_name="X_imputed"
+    )
+
+
+def _check_output_names(estimator, n_features):
+    """Check that the first output columns are the input columns, where the
+    estimator can tell: an imputer that dropped a feature but appended
+    indicator columns has enough columns, in the wrong places."""
+    try:
+        names_out = estimator.get_feature_names_out()
+    except (AttributeError, NotFittedError, TypeError, ValueError):
+        # Not every transformer can name its outputs; the column count
+        # checked above is then all there is to go on.
+        return
+    names_in = getattr(estimator, "feature_names_in_", None)
+    if names_in is None:
+        names_in = [f"x{j}" for j in range(n_features)]
+    names_out = np.asarray(names_out, dtype=object)
+    names_in = np.asarray(names_in, dtype=object)
+    if not np.isin(names_in, names_out).any():
+        # Output names of another form (a ColumnTransformer's prefixed ones)
+        # say nothing about the positions.
+        return
+    if len(names_out) < n_features or not np.array_equal(
+        names_out[:n_features], names_in
+    ):
+        raise ValueError(
+            f"The first {n_features} output features of "
+            f"{type(estimator).__name__} are {names_out[:n_features].tolist()[:10]}"
+            f", not its input features {names_in.tolist()[:10]}; the scorer needs "
+            "every input column back at its position (set "
+            "keep_empty_features=True if features were dropped)."
+        )

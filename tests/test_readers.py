@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Tests of the GCT, CSV/TSV/Parquet and AnnData readers."""
+
+import gzip
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from scipy.sparse import csr_matrix
+
+from skgain.datasets import read_expression_table, read_gct, read_h5ad
+
+GENES = ["ENSG00000000003.14", "ENSG00000000005.5", "ENSG00000000419.12"]
+SYMBOLS = ["TSPAN6", "TNMD", "DPM1"]
+SAMPLES = ["GTEX-1117F-0226-SM-5GZZ7", "GTEX-111CU-0126-SM-5GZWZ", "GTEX-ZZZZ-01"]
+# genes x samples, as in the file.
+VALUES = np.array([[10.0, 0.0, 3.5], [0.0, 1.0, 0.25], [7.0, 8.0, 9.0]])
+
+
+def gct_text(
+    values=VALUES,
+    genes=GENES,
+    symbols=SYMBOLS,
+    samples=SAMPLES,
+    counts="56200\t17382",
+    newline="\n",
+):
+    lines = ["#1.2", counts, "\t".join(["Name", "Description", *samples])]
+    for gene, symbol, row in zip(genes, symbols, values):
+        cells = ["" if np.isnan(v) else f"{v:g}" for v in row]
+        lines.append("\t".join([gene, symbol, *cells]))
+    return newline.join(lines) + newline
+
+
+def write(path, text):
+    if path.suffix == ".gz":
+        with gzip.open(path, "wt") as stream:
+            stream.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def gct(tmp_path):
+    return write(tmp_path / "expression.gct", gct_text())
+
+
+# --- read_gct ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["expression.gct", "expression.gct.gz", "no_suffix"])
+def test_read_gct_plain_and_gzipped(tmp_path, name):
+    path = tmp_path / name
+    text = gct_text()
+    if name == "no_suffix":  # gzip is recognised by content, not by name
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        write(path, text)
+    frame = read_gct(path)
+    assert frame.shape == (3, 3)
+    assert frame.index.name == "sample_id"
+    assert frame.index.tolist() == SAMPLES
+    assert frame.columns.tolist() == GENES
+    assert (frame.dtypes == np.float32).all()
+    assert_array_equal(frame.to_numpy(), VALUES.T.astype(np.float32))
+
+
+def test_read_gct_selects_samples_and_genes_in_requested_order(gct):
+    frame = read_gct(gct, samples=[SAMPLES[2], SAMPLES[0]], genes=GENES[::-1])
+    assert frame.index.tolist() == [SAMPLES[2], SAMPLES[0]]
+    assert frame.columns.tolist() == GENES[::-1]
+    assert_array_equal(frame.to_numpy(), VALUES[::-1][:, [2, 0]].T)
+
+
+def test_read_gct_by_symbol(gct):
+    frame = read_gct(gct, genes=["DPM1", "TSPAN6"], gene_column="Description")
+    assert frame.columns.tolist() == ["DPM1", "TSPAN6"]
+    assert frame["DPM1"].tolist() == [7.0, 8.0, 9.0]
+
+
+def test_read_gct_ignores_wrong_counts_blank_lines_and_crlf(tmp_path):
+    text = gct_text(counts="5\t1", newline="\r\n")
+    lines = text.split("\r\n")
+    lines.insert(4, "")  # a blank line between gene rows
+    path = write(tmp_path / "odd.gct", "\r\n".join(lines))
+    frame = read_gct(path)
+    assert_array_equal(frame.to_numpy(), VALUES.T)
+
+
+def test_read_gct_missing_values_become_nan(tmp_path):
+    text = gct_text().replace("\t0.25\n", "\tNA\n").replace("\t10\t", "\t\t")
+    frame = read_gct(write(tmp_path / "na.gct", text))
+    expected = VALUES.T.copy()
+    expected[2, 1] = np.nan
+    expected[0, 0] = np.nan
+    assert_array_equal(frame.to_numpy(), expected)
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 500])
+def test_read_gct_chunksize_does_not_change_the_result(tmp_path, chunksize):
+    rng = np.random.RandomState(0)
+    values = rng.randint(0, 1000, size=(7, 4)).astype(float)
+    genes = [f"G{i}" for i in range(7)]
+    text = gct_text(values, genes, genes, [f"S{j}" for j in range(4)])
+    path = write(tmp_path / "many.gct.gz", text)
+    frame = read_gct(path, genes=genes[::2], chunksize=chunksize, dtype=np.float64)
+    assert frame.dtypes.unique().tolist() == [np.float64]
+    assert_array_equal(frame.to_numpy(), values[::2].T)
+
+
+def test_read_gct_unknown_genes_and_samples_are_listed(gct):
+    with pytest.raises(ValueError, match=r"2 requested gene\(s\).*'BAD1', 'BAD2'"):
+        read_gct(gct, genes=["BAD1", GENES[0], "BAD2"])
+    with pytest.raises(ValueError, match=r"1 requested sample\(s\).*'GTEX-NONE'"):
+        read_gct(gct, samples=["GTEX-NONE"])
+    many = [f"BAD{i}" for i in range(30)]
+    with pytest.raises(ValueError, match=r"\.\.\. \(30 in all\)"):
+        read_gct(gct, genes=many)
+
+
+def test_read_gct_hints_at_version_suffixes(gct):
+    with pytest.raises(ValueError, match="'ENSG00000000005' is 'ENSG00000000005.5'"):
+        read_gct(gct, genes=["ENSG00000000005"])
+
+
+def test_read_gct_duplicated_symbols(tmp_path):
+    text = gct_text(symbols=["TSPAN6", "Y_RNA", "Y_RNA"])
+    path = write(tmp_path / "dup.gct", text)
+    with pytest.raises(ValueError, match=r"not unique.*'Y_RNA' \(2 rows\)"):
+        read_gct(path, gene_column="Description")
+    with pytest.raises(ValueError, match="label several rows"):
+        read_gct(path, genes=["Y_RNA"], gene_column="Description")
+    # Unique symbols can still be chosen, and ids always work.
+    assert read_gct(path, genes=["TSPAN6"], gene_column="Description").shape == (3, 1)
+    assert read_gct(path).shape == (3, 3)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("#1.3\n1\t1\nName\tDescription\tS1\nG\tD\t1\n", "first line is '#1.3'"),
+        ("#1.2\n1\t1\n", "ends before its header"),
+        ("#1.2\n1\t1\nid\tDescription\tS1\nG\tD\t1\n", r"starts with \['id'"),
+        ("#1.2\n1\t1\nName\tDescription\nG\tD\n", "no sample columns"),
+        ("#1.2\n1\t1\nName\tDescription\tS1\tS1\nG\tD\t1\t2\n", "duplicated sample"),
+        ("#1.2\n1\t2\nName\tDescription\tS1\tS2\nG\tD\t1\n", "Line 4 .* 3 tab-sep"),
+        ("#1.2\n1\t2\nName\tDescription\tS1\tS2\nG\tD\t1\tx\n", "lines 4 to 4.*'x'"),
+        ("PAR1\x15\x00\x00binary", "not a GCT v1.2 file"),
+    ],
+)
+def test_read_gct_rejects_malformed_files(tmp_path, text, message):
+    path = tmp_path / "bad.gct"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ValueError, match=message):
+        read_gct(path)
+
+
+def test_read_gct_rejects_bad_arguments(gct, tmp_path):
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        read_gct(tmp_path / "absent.gct")
+    with pytest.raises(ValueError, match="is not a file"):
+        read_gct(tmp_path)
+    with pytest.raises(ValueError, match="gene_column must be"):
+        read_gct(gct, gene_column="Symbol")
+    with pytest.raises(ValueError, match="floating dtype"):
+        read_gct(gct, dtype=np.int64)
+    with pytest.raises(ValueError, match="chunksize"):
+        read_gct(gct, chunksize=0)
+    with pytest.raises(ValueError, match="more than once"):
+        read_gct(gct, genes=[GENES[0], GENES[0]])
+
+
+def test_read_gct_truncated_gzip(tmp_path):
+    data = gzip.compress(gct_text().encode())
+    path = tmp_path / "cut.gct.gz"
+    path.write_bytes(data[: len(data) - 20])
+    with pytest.raises(ValueError, match="Could not read GCT file"):
+        read_gct(path)
+
+
+# --- read_expression_table -------------------------------------------------
+
+
+@pytest.fixture
+def table():
+    return pd.DataFrame(
+        {
+            "sample": ["007", "s2", "s3"],
+            "tissue": ["Lung", "Liver", "Lung"],
+            "age": [65, 45, 25],
+            "TP53": [1.5, np.nan, 3.0],
+            "BRCA1": [0.0, 2.0, 4.0],
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.txt", "t.csv.gz", "t.TSV.gz"])
+def test_read_expression_table_text_formats(tmp_path, table, name):
+    path = tmp_path / name
+    sep = "," if ".csv" in name else "\t"
+    table.to_csv(path, sep=sep, index=False)
+    frame = read_expression_table(
+        path, sample_column="sample", covariates=["tissue", "age"]
+    )
+    assert frame.index.tolist() == ["007", "s2", "s3"]  # ids stay strings
+    assert frame.columns.tolist() == ["tissue", "age", "TP53", "BRCA1"]
+    assert frame["age"].dtype == np.int64
+    assert frame["TP53"].dtype == np.float32
+    assert_array_equal(frame["TP53"], [1.5, np.nan, 3.0])
+
+
+def test_read_expression_table_infers_covariates_from_dtypes(tmp_path, table):
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    frame = read_expression_table(path, sample_column=0)
+    # Numeric columns are genes, including age: it had to be listed to stay int.
+    assert frame.dtypes.astype(str).tolist()[1:] == ["float32"] * 3
+    assert read_expression_table(path, dtype=None)["TP53"].dtype == np.float64
+    assert read_expression_table(path).index.tolist() == [0, 1, 2]
+
+
+def test_read_expression_table_parquet(tmp_path, table):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "t.parquet"
+    table.set_index("sample").to_parquet(path)
+    frame = read_expression_table(path, covariates=["tissue", "age"])
+    assert frame.index.tolist() == ["007", "s2", "s3"]
+    assert frame["BRCA1"].dtype == np.float32
+    assert_array_equal(frame["BRCA1"], [0.0, 2.0, 4.0])
+
+
+def test_read_expression_table_without_pyarrow(tmp_path, table, monkeypatch):
+    path = tmp_path / "t.parquet"
+    path.write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError, match=r"pip install skgain\[parquet\]"):
+        read_expression_table(path)
+
+
+@pytest.mark.parametrize(
+    "name, content, error, message",
+    [
+        ("t.xlsx", b"", ValueError, r"suffix \.xlsx.*expected \.csv"),
+        ("t.gct", b"", ValueError, "Use read_gct"),
+        ("t.h5ad", b"", ValueError, "Use read_h5ad"),
+        ("t.parquet.gz", b"", ValueError, "compressed internally"),
+        ("noext", b"", ValueError, r"suffix \(none\)"),
+        ("t.csv", b"", ValueError, "is empty"),
+        ("t.csv.gz", b"not gzip at all", ValueError, "Could not read"),
+        ("t.csv", b'a,b\n1,"2\n', ValueError, "Could not read"),
+        ("t.csv", b"a,b\n\xff\xfe,1\n", ValueError, "Could not read"),
+        ("t.parquet", b"definitely not parquet", ValueError, "as a Parquet file"),
+    ],
+)
+def test_read_expression_table_errors(tmp_path, name, content, error, message):
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow")
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error, match=message):
+        read_expression_table(path)
+
+
+def test_read_expression_table_column_errors(tmp_path, table):
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(FileNotFoundError):
+        read_expression_table(tmp_path / "absent.csv")
+    with pytest.raises(ValueError, match="no column 'id'"):
+        read_expression_table(path, sample_column="id")
+    with pytest.raises(ValueError, match="out of range"):
+        read_expression_table(path, sample_column=9)
+    with pytest.raises(ValueError, match=r"Covariate column\(s\) \['sex'\]"):
+        read_expression_table(path, covariates=["sex"])
+    with pytest.raises(ValueError, match=r"\['tissue'\].*not numeric.*'Lung'"):
+        read_expression_table(path, sample_column="sample", covariates=["age"])
+    table.loc[2, "sample"] = "s2"
+    table.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"repeat: \['s2'\]"):
+        read_expression_table(path, sample_column="sample")
+
+
+# --- read_h5ad -------------------------------------------------------------
+
+
+def test_read_h5ad_without_anndata(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "anndata", None)
+    with pytest.raises(ImportError, match=r"pip install skgain\[anndata\]"):
+        read_h5ad(tmp_path / "x.h5ad")
+
+
+def test_read_h5ad(tmp_path):
+    anndata = pytest.importorskip("anndata")
+    X = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])
+    obs = pd.DataFrame(
+        {"tissue": pd.Categorical(["Lung", "Liver"]), "age": [65.0, 45.0]},
+        index=["s1", "s2"],
+    )
+    var = pd.DataFrame(index=["TP53", "BRCA1", "ACTB"])
+    adata = anndata.AnnData(X=csr_matrix(X), obs=obs, var=var)
+    adata.layers["counts"] = X * 10
+    path = tmp_path / "x.h5ad"
+    adata.write_h5ad(path)
+
+    frame = read_h5ad(path)
+    assert frame.index.tolist() == ["s1", "s2"]
+    assert frame.columns.tolist() == ["tissue", "age", "TP53", "BRCA1", "ACTB"]
+    assert isinstance(frame["tissue"].dtype, pd.CategoricalDtype)
+    assert frame["TP53"].dtype == np.float32
+    assert_array_equal(frame[["TP53", "BRCA1", "ACTB"]].to_numpy(), X)
+    counts = read_h5ad(path, layer="counts", dtype=np.float64)
+    assert_array_equal(counts[["TP53", "BRCA1", "ACTB"]].to_numpy(), X * 10)
+    with pytest.raises(ValueError, match="no layer 'tpm'.*'counts'"):
+        read_h5ad(path, layer="tpm")
+    bad = tmp_path / "bad.h5ad"
+    bad.write_bytes(b"not hdf5")
+    with pytest.raises(ValueError, match="as an AnnData file"):
+        read_h5ad(bad)
+    with pytest.raises(FileNotFoundError):
+        read_h5ad(tmp_path / "absent.h5ad")
