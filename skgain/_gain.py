@@ -359,7 +359,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self._output_columns = self._select_output_columns()
 
         kept = ~self._empty_features
-        self._scaler = FeatureScaler.fit(features[:, kept], observed[:, kept])
+        if not kept.all():  # fancy indexing copies: only pay for it when needed
+            features, observed = features[:, kept], observed[:, kept]
+        self._scaler = FeatureScaler.fit(features, observed)
         self._covariate_encoder = CovariateEncoder(
             self._roles, getattr(self, "feature_names_in_", None)
         ).fit(X)
@@ -367,9 +369,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         training_seed, self._noise_seed = (
             int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
         )
-        self._fit_networks(
-            X, features[:, kept], observed[:, kept], config, training_seed
-        )
+        self._fit_networks(X, features, observed, config, training_seed)
         return self
 
     def _training_config(self) -> TrainingConfig:
@@ -431,7 +431,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         train_rows, validation_rows = self._split_rows(len(features), seed)
         result = train(
             config,
-            data.rows(torch.from_numpy(train_rows).to(device)),
+            data.subset(torch.from_numpy(train_rows).to(device)),
             data.rows(torch.from_numpy(validation_rows).to(device))
             if validation_rows.size
             else None,

@@ -45,24 +45,46 @@ class TrainingData:
     """Standardised training rows as tensors on the training device.
 
     ``values`` holds zeros at missing entries; ``observed`` is the real mask.
+    With ``row_index`` set, the data are only those rows of the tensors: a
+    split that costs no copy of a matrix that may be gigabytes.
     """
 
     values: torch.Tensor
     observed: torch.Tensor
     codes: torch.Tensor
     numerical: torch.Tensor
+    row_index: torch.Tensor | None = None
 
     @property
     def n_samples(self) -> int:
+        if self.row_index is not None:
+            return len(self.row_index)
         return self.values.shape[0]
 
+    def subset(self, index) -> "TrainingData":
+        """The rows ``index`` of these data, without copying them."""
+        return TrainingData(
+            self.values,
+            self.observed,
+            self.codes,
+            self.numerical,
+            self._absolute(index),
+        )
+
     def rows(self, index) -> "TrainingData":
+        """The rows ``index`` of these data, copied into new tensors."""
+        index = self._absolute(index)
         return TrainingData(
             self.values[index],
             self.observed[index],
             self.codes[index],
             self.numerical[index],
         )
+
+    def _absolute(self, index):
+        if self.row_index is None:
+            return index
+        return self.row_index[index]
 
 
 @dataclass
