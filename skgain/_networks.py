@@ -59,16 +59,15 @@ def _perceptron(
     return nn.Sequential(*layers)
 
 
-class Generator(nn.Module):
-    """Imputes every feature from the observed ones, noise and covariates.
-
-    Its input is ``[x * m, z * (1 - m), m, covariates]`` (paper eq. 1): the
-    noise ``z`` enters as a separate block rather than written into ``x``.
+class _ConditionedPerceptron(nn.Module):
+    """A perceptron over ``n_blocks`` feature-wide inputs plus the covariates.
 
     Parameters
     ----------
+    n_blocks : int
+        Number of inputs as wide as the features (3 for G, 2 for D).
     n_features : int
-        Number of features to impute.
+        Number of features; also the width of the output.
     cardinalities : sequence of int
         Number of categories of each categorical covariate.
     n_numerical : int
@@ -79,6 +78,7 @@ class Generator(nn.Module):
 
     def __init__(
         self,
+        n_blocks: int,
         n_features: int,
         cardinalities: Sequence[int],
         n_numerical: int,
@@ -87,10 +87,26 @@ class Generator(nn.Module):
         super().__init__()
         self.covariates = CovariateEmbedding(cardinalities, n_numerical)
         self.body = _perceptron(
-            3 * n_features + self.covariates.output_width,
+            n_blocks * n_features + self.covariates.output_width,
             hidden_layer_sizes,
             n_features,
         )
+
+    def _run(self, blocks, codes, numerical) -> torch.Tensor:
+        inputs = [*blocks, self.covariates(codes, numerical)]
+        return self.body(torch.cat(inputs, dim=1))
+
+
+class Generator(_ConditionedPerceptron):
+    """Imputes every feature from the observed ones, noise and covariates.
+
+    Its input is ``[x * m, z * (1 - m), m, covariates]`` (paper eq. 1): the
+    noise ``z`` enters as a separate block rather than written into ``x``.
+    Its output is linear: one value per feature.
+    """
+
+    def __init__(self, n_features, cardinalities, n_numerical, hidden_layer_sizes):
+        super().__init__(3, n_features, cardinalities, n_numerical, hidden_layer_sizes)
 
     def forward(
         self,
@@ -100,46 +116,18 @@ class Generator(nn.Module):
         codes: torch.Tensor,
         numerical: torch.Tensor,
     ) -> torch.Tensor:
-        inputs = [
-            values * mask,
-            noise * (1 - mask),
-            mask,
-            self.covariates(codes, numerical),
-        ]
-        return self.body(torch.cat(inputs, dim=1))
+        blocks = [values * mask, noise * (1 - mask), mask]
+        return self._run(blocks, codes, numerical)
 
 
-class Discriminator(nn.Module):
+class Discriminator(_ConditionedPerceptron):
     """Scores, per feature, how likely an entry was observed (logits).
 
     Its input is ``[x_hat, hint, covariates]`` (paper eq. 3).
-
-    Parameters
-    ----------
-    n_features : int
-        Number of features.
-    cardinalities : sequence of int
-        Number of categories of each categorical covariate.
-    n_numerical : int
-        Number of numerical covariates.
-    hidden_layer_sizes : sequence of int
-        Width of each hidden layer.
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        cardinalities: Sequence[int],
-        n_numerical: int,
-        hidden_layer_sizes: Sequence[int],
-    ):
-        super().__init__()
-        self.covariates = CovariateEmbedding(cardinalities, n_numerical)
-        self.body = _perceptron(
-            2 * n_features + self.covariates.output_width,
-            hidden_layer_sizes,
-            n_features,
-        )
+    def __init__(self, n_features, cardinalities, n_numerical, hidden_layer_sizes):
+        super().__init__(2, n_features, cardinalities, n_numerical, hidden_layer_sizes)
 
     def forward(
         self,
@@ -148,5 +136,4 @@ class Discriminator(nn.Module):
         codes: torch.Tensor,
         numerical: torch.Tensor,
     ) -> torch.Tensor:
-        inputs = [imputed, hint, self.covariates(codes, numerical)]
-        return self.body(torch.cat(inputs, dim=1))
+        return self._run([imputed, hint], codes, numerical)
