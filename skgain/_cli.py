@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="K",
         help="draw K imputations and also write the per-entry standard "
-        "deviation across them (default: 1, the point estimate only)",
+        "deviation across them, a relative (not calibrated) indication of "
+        "uncertainty (default: 1, the point estimate only)",
     )
     impute.add_argument(
         "--std-output",

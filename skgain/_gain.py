@@ -538,10 +538,21 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             for _ in range(n_imputations)
         ]
 
+    def _inference_device(self) -> torch.device:
+        try:
+            return resolve_device(self.device)
+        except ValueError as exc:
+            # A model fitted on a GPU and loaded where there is none still
+            # imputes; the user hears why it runs on the CPU.
+            warnings.warn(
+                f"{exc} Imputing on the CPU instead.", RuntimeWarning, stacklevel=3
+            )
+            return torch.device("cpu")
+
     def _noise_generator(self) -> torch.Generator:
         # A fresh generator from the stored seed: calls are reproducible and
         # never change the fitted estimator.
-        rng = torch.Generator(device=resolve_device(self.device))
+        rng = torch.Generator(device=self._inference_device())
         rng.manual_seed(int(self._noise_seed))
         return rng
 
@@ -567,7 +578,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         return self._assemble_output(X, imputed, indicator)
 
     def _fill_with_generator(self, X, imputed, missing, kept, rng):
-        device = rng.device if rng is not None else resolve_device(self.device)
+        device = rng.device if rng is not None else self._inference_device()
         generator = self._generator
         if device.type != "cpu":
             generator = copy.deepcopy(generator).to(device)

@@ -27,6 +27,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # Small and quick: enough to exercise every code path.
 TINY = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+# For the quality tests: the default training, with narrower layers to keep
+# them to a few seconds.
+QUALITY = dict(hidden_layer_sizes=(64, 64), random_state=0)
 
 
 def masked_r2(X_true, X_imputed, mask, train_mean):
@@ -75,7 +78,7 @@ def test_beats_mean_imputation_on_held_out_rows(low_rank_data):
         mask[test],
         train_mean,
     )
-    imputer = GAINImputer(random_state=0).fit(X_missing[train])
+    imputer = GAINImputer(**QUALITY).fit(X_missing[train])
     gain_r2 = masked_r2(
         X[test], imputer.transform(X_missing[test]), mask[test], train_mean
     )
@@ -90,11 +93,11 @@ def test_covariates_help_when_data_depend_on_them(tissue_data):
     train_mean = X[train].mean(axis=0)
     genes = frame.columns[:-1]
 
-    without = GAINImputer(random_state=0).fit(frame.iloc[train][genes])
+    without = GAINImputer(**QUALITY).fit(frame.iloc[train][genes])
     r2_without = masked_r2(
         X[test], without.transform(frame.iloc[test][genes]), mask[test], train_mean
     )
-    with_tissue = GAINImputer(categorical_covariates=["tissue"], random_state=0)
+    with_tissue = GAINImputer(categorical_covariates=["tissue"], **QUALITY)
     imputed = with_tissue.fit(frame.iloc[train]).transform(frame.iloc[test])
     r2_with = masked_r2(X[test], imputed[:, :-1].astype(float), mask[test], train_mean)
     # The tissue means explain 0.69 of the variance; from the five genes a
@@ -458,6 +461,16 @@ def test_hint_rate_range_accepted(low_rank_data):
 def test_cuda_requested_without_gpu():
     with pytest.raises(ValueError, match="CUDA is not available"):
         GAINImputer(device="cuda", **TINY).fit(np.ones((10, 2)))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_gpu_model_loaded_without_gpu_imputes_on_cpu(low_rank_data):
+    _, X_missing, _ = low_rank_data
+    imputer = GAINImputer(device="cpu", **TINY).fit(X_missing[:100])
+    expected = imputer.transform(X_missing[:20])
+    imputer.set_params(device="cuda")  # as saved by a fit on a GPU machine
+    with pytest.warns(RuntimeWarning, match="Imputing on the CPU instead"):
+        np.testing.assert_array_equal(imputer.transform(X_missing[:20]), expected)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -24,15 +24,6 @@ from skgain._training import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The networks here are tiny: one thread avoids costly thread contention."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
-
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
