@@ -5,7 +5,7 @@ Benchmark results
 
 The repository's ``benchmarks/`` folder holds scripts that compare
 :class:`~skgain.GAINImputer` with other imputers. When the report of the quick
-benchmark, ``benchmarks/results/quick.md``, is present, this example plots
+benchmark, ``benchmarks/results/quick/report.md``, is present, this example plots
 the tables it holds. Otherwise it runs a small comparison of its own, in the
 spirit of Figure 3 of the GAIN-GTEx paper: one model, trained once, imputes
 held-out samples of which 10% to 75% of the values are observed.
@@ -24,7 +24,7 @@ from skgain import GAINImputer
 from skgain.datasets import make_expression_data, make_missing
 from skgain.metrics import imputation_r2_score
 
-REPORT = Path("benchmarks", "results", "quick.md")
+REPORT = Path("benchmarks", "results", "quick", "report.md")
 
 
 def find_report():

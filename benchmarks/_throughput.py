@@ -1,0 +1,386 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The ``throughput`` suite: GAIN's training speed against the machine's limit.
+
+Two rates are measured in the same process, one after the other, with the same
+number of threads:
+
+- the machine's float32 matrix-multiply peak: the best rate of
+  ``torch.mm`` on square matrices over a few sizes and repeats;
+- the training step's rate: the floating-point operations of its matrix
+  products (generator and discriminator, forward and backward, counted by
+  :class:`torch.utils.flop_counter.FlopCounterMode` on one step) divided by the
+  measured time of a step of skgain's own trainer.
+
+Their ratio says how much of the machine the training loop uses; the rest goes
+to elementwise work, random draws, the optimiser and Python overhead. The suite
+also times the generator's imputation of GTEx-sized data, in the batches that
+``GAINImputer.transform`` uses.
+"""
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from torch.utils.flop_counter import FlopCounterMode
+
+from benchmarks import _report as report
+from benchmarks._runner import _peak_kb, _rss_kb
+from benchmarks._suites import _environment, _write, register_suite
+from skgain import GAINImputer
+from skgain._training import TrainingConfig, TrainingData, _Trainer, build_networks
+
+# GTEx V8 as in the GAIN-GTEx paper: genes, tissues, samples (and the rows a
+# default GAINImputer fitted on all of them trains on, after its 10%
+# validation split).
+GTEX_GENES = 12557
+GTEX_TISSUES = 49
+GTEX_SAMPLES = 17382
+GTEX_TRAINING_ROWS = int(GTEX_SAMPLES * 0.9)
+GTEX_TEST_ROWS = 16758
+
+THROUGHPUT_COLUMNS = [
+    "suite",
+    "measure",
+    "n_genes",
+    "batch_size",
+    "hidden_layer_sizes",
+    "adversarial",
+    "n_threads",
+    "gflop_per_step",
+    "seconds_per_step",
+    "gflops",
+    "peak_gflops",
+    "ratio_to_peak",
+    "samples_per_second",
+    "seconds_per_epoch_gtex",
+    "seconds",
+    "peak_memory_mb",
+]
+
+
+def matmul_peak_gflops(sizes=(1024, 2048, 3072), repeats: int = 5) -> float:
+    """Best float32 ``torch.mm`` rate of this machine, in GFLOP/s.
+
+    Parameters
+    ----------
+    sizes : tuple of int, default=(1024, 2048, 3072)
+        Sides of the square matrices multiplied.
+    repeats : int, default=5
+        Timed products per size; the fastest counts.
+
+    Returns
+    -------
+    gflops : float
+        ``2 n^3`` operations over the fastest time, best over the sizes.
+    """
+    generator = torch.Generator().manual_seed(0)
+    best = 0.0
+    for n in sizes:
+        a = torch.randn(n, n, generator=generator)
+        b = torch.randn(n, n, generator=generator)
+        out = torch.empty(n, n)
+        torch.mm(a, b, out=out)  # warm-up: thread pool, caches
+        for _ in range(repeats):
+            start = time.perf_counter()
+            torch.mm(a, b, out=out)
+            seconds = time.perf_counter() - start
+            best = max(best, 2 * n**3 / seconds / 1e9)
+    return best
+
+
+def _config(batch_size: int, hidden, adversarial: bool) -> TrainingConfig:
+    return TrainingConfig(
+        hidden_layer_sizes=tuple(hidden),
+        hint_rate=(0.5, 0.5),
+        reconstruction_weight=1.0,
+        adversarial=adversarial,
+        reconstruction_entries="known",
+        observed_fraction_range=(0.5, 0.95),
+        optimizer="adam",
+        batch_size=batch_size,
+        learning_rate=1e-3,
+        max_iter=1,
+        early_stopping=False,
+        n_iter_no_change=1,
+        tol=0.0,
+        verbose=0,
+    )
+
+
+def _batches(n_genes: int, batch_size: int, n_batches: int, seed: int):
+    """GTEx-shaped training batches: standardised values, 10% gaps, covariates."""
+    generator = torch.Generator().manual_seed(seed)
+    batches = []
+    for _ in range(n_batches):
+        values = torch.randn(batch_size, n_genes, generator=generator)
+        observed = torch.rand(batch_size, n_genes, generator=generator) > 0.1
+        codes = torch.stack(
+            [
+                torch.randint(GTEX_TISSUES, (batch_size,), generator=generator),
+                torch.randint(2, (batch_size,), generator=generator),
+            ],
+            dim=1,
+        )
+        numerical = torch.randn(batch_size, 1, generator=generator)
+        batches.append(TrainingData(values * observed, observed, codes, numerical))
+    return batches
+
+
+def measure_training_step(
+    n_genes: int,
+    batch_size: int,
+    *,
+    hidden_layer_sizes=(256, 256),
+    adversarial: bool = True,
+    n_steps: int = 10,
+    seed: int = 0,
+) -> dict:
+    """Matrix-product FLOPs and time of skgain's training step.
+
+    Parameters
+    ----------
+    n_genes : int
+        Features imputed.
+    batch_size : int
+        Rows per step.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden layers of both networks.
+    adversarial : bool, default=True
+        GAIN (True) or GAIN-MSE (False).
+    n_steps : int, default=10
+        Steps timed, after two untimed warm-up steps.
+    seed : int, default=0
+        Seed of the synthetic batches and of the networks.
+
+    Returns
+    -------
+    measurement : dict
+        ``gflop_per_step`` (matrix products only), ``seconds_per_step`` (the
+        median over the timed steps) and ``gflops``.
+    """
+    config = _config(batch_size, hidden_layer_sizes, adversarial)
+    device = torch.device("cpu")
+    generator, discriminator = build_networks(
+        config, n_genes, [GTEX_TISSUES, 2], 1, seed, device
+    )
+    rng = torch.Generator().manual_seed(seed)
+    trainer = _Trainer(config, generator, discriminator, rng)
+    batches = _batches(n_genes, batch_size, 4, seed)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.step(batches[0])
+    flops = counter.get_total_flops()
+    trainer.step(batches[1])
+    times = []
+    for step in range(n_steps):
+        start = time.perf_counter()
+        trainer.step(batches[step % len(batches)])
+        times.append(time.perf_counter() - start)
+    seconds = float(np.median(times))
+    return {
+        "gflop_per_step": flops / 1e9,
+        "seconds_per_step": seconds,
+        "gflops": flops / seconds / 1e9,
+    }
+
+
+def measure_imputation(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
+    """Time and memory of ``GAINImputer.transform`` on ``n_rows`` x ``n_genes``.
+
+    A default GAINImputer is fitted for one epoch on 512 rows (the weights do
+    not change the cost of imputing), then imputes float32 rows with half their
+    entries missing and tissue, sex and age covariates.
+
+    Returns
+    -------
+    measurement : dict
+        ``seconds`` of ``transform``, ``input_mb`` (the float32 gene matrix) and
+        ``peak_memory_mb``: the growth of the process's peak resident memory
+        during ``transform``, above what the input and the model already held.
+    """
+    rng = np.random.default_rng(seed)
+
+    def table(n):
+        genes = rng.standard_normal((n, n_genes), dtype=np.float32)
+        genes[rng.random((n, n_genes)) < 0.5] = np.nan
+        frame = pd.DataFrame(genes, columns=[f"g{j}" for j in range(n_genes)])
+        frame["tissue"] = pd.Categorical(rng.integers(GTEX_TISSUES, size=n))
+        frame["sex"] = pd.Categorical(rng.integers(2, size=n))
+        frame["age"] = rng.integers(20, 80, size=n).astype(np.float32)
+        return frame
+
+    imputer = GAINImputer(
+        categorical_covariates=["tissue", "sex"],
+        numerical_covariates=["age"],
+        max_iter=1,
+        early_stopping=False,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        imputer.fit(table(512))
+    X = table(n_rows)
+    input_mb = n_rows * n_genes * 4 / 2**20
+    baseline_kb, reset = _rss_kb()
+    start = time.perf_counter()
+    imputed = imputer.transform(X)
+    seconds = time.perf_counter() - start
+    peak_mb = (_peak_kb() - baseline_kb) / 1024 if reset else float("nan")
+    if np.isnan(np.asarray(imputed[:, :n_genes], dtype=np.float64)).any():
+        raise AssertionError("GAINImputer.transform returned NaN.")
+    return {"seconds": seconds, "input_mb": input_mb, "peak_memory_mb": peak_mb}
+
+
+@register_suite(
+    "throughput",
+    "FLOP rate of GAIN's training step against this machine's float32 "
+    "matrix-multiply peak, measured in the same run (~3 min).",
+)
+def run_throughput(options, out: Path) -> Path:
+    """Training-step FLOP rate and imputation time at GTEx width."""
+    tiny = options.scale == "tiny"
+    n_genes = options.n_genes or (200 if tiny else GTEX_GENES)
+    batch_sizes = options.batch_sizes or ([16, 64] if tiny else [64, 128, 256, 512])
+    n_steps = 3 if tiny else 10
+    impute_rows = 500 if tiny else GTEX_TEST_ROWS
+    n_threads = torch.get_num_threads()
+
+    peak_before = matmul_peak_gflops(sizes=(256,) if tiny else (1024, 2048, 3072))
+    rows = []
+    for adversarial in (True, False):
+        for batch_size in batch_sizes:
+            measured = measure_training_step(
+                n_genes, batch_size, adversarial=adversarial, n_steps=n_steps
+            )
+            rows.append(
+                {
+                    "measure": "training step",
+                    "batch_size": batch_size,
+                    "adversarial": adversarial,
+                    **measured,
+                }
+            )
+            if not options.quiet:
+                print(
+                    f"{'GAIN' if adversarial else 'GAIN-MSE'} batch {batch_size}: "
+                    f"{measured['gflops']:.1f} GFLOP/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    imputation = measure_imputation(n_genes, impute_rows)
+    peak_after = matmul_peak_gflops(sizes=(256,) if tiny else (1024, 2048, 3072))
+    # The peak is taken before and after the steps; the higher one counts, so
+    # that a machine busier during one of them does not flatter the ratio.
+    peak = max(peak_before, peak_after)
+    for row in rows:
+        per_sample = row["seconds_per_step"] / row["batch_size"]
+        row.update(
+            suite="throughput",
+            n_genes=n_genes,
+            hidden_layer_sizes="256,256",
+            n_threads=n_threads,
+            peak_gflops=peak,
+            ratio_to_peak=row["gflops"] / peak,
+            samples_per_second=1 / per_sample,
+            seconds_per_epoch_gtex=per_sample * GTEX_TRAINING_ROWS,
+        )
+    rows.append(
+        {
+            "suite": "throughput",
+            "measure": f"impute {impute_rows} rows",
+            "n_genes": n_genes,
+            "hidden_layer_sizes": "256,256",
+            "n_threads": n_threads,
+            "peak_gflops": peak,
+            "seconds": imputation["seconds"],
+            "peak_memory_mb": imputation["peak_memory_mb"],
+        }
+    )
+    results = pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS)
+    results.to_csv(out / "results.csv", index=False)
+    _plot(results[results["measure"] == "training step"], out / "throughput.png")
+    text = [
+        "# Training throughput against the machine's matrix-multiply peak",
+        _environment(options, budget=float("nan")),
+        "## Protocol",
+        f"Peak: the fastest float32 `torch.mm` of square matrices on "
+        f"{n_threads} thread(s), measured before and after the training steps "
+        f"({peak_before:.1f} and {peak_after:.1f} GFLOP/s; the higher, "
+        f"{peak:.1f}, is used). Training step: one step of skgain's trainer "
+        "(`skgain._training._Trainer.step`: training mask, noise, hint, "
+        "discriminator update, generator update), on GTEx-shaped batches of "
+        f"{n_genes} genes with tissue (49 levels), sex and age covariates, "
+        "hidden layers (256, 256) as GAINImputer's default; its matrix-product "
+        "FLOPs, forward and backward, are counted by "
+        "`torch.utils.flop_counter.FlopCounterMode` on one step, and its time "
+        f"is the median of {n_steps} steps after two warm-up steps. Epoch time "
+        f"at GTEx scale is for {GTEX_TRAINING_ROWS} training rows (the "
+        f"{GTEX_SAMPLES} samples less GAINImputer's 10% validation split).",
+        "## Results",
+        _table(results),
+        f"`GAINImputer.transform` of {impute_rows} rows x {n_genes} genes "
+        "(float32 DataFrame, half the entries missing, tissue, sex and age "
+        f"covariates): {imputation['seconds']:.1f} s; peak memory growth "
+        f"{imputation['peak_memory_mb']:.0f} MB for a "
+        f"{imputation['input_mb']:.0f} MB input "
+        f"({imputation['peak_memory_mb'] / imputation['input_mb']:.2f}x).",
+        "![Throughput](throughput.png)",
+    ]
+    return _write(out, "\n\n".join(text))
+
+
+def _table(results: pd.DataFrame) -> str:
+    steps = results[results["measure"] == "training step"]
+    rows = [
+        [
+            "GAIN" if row["adversarial"] else "GAIN-MSE",
+            str(int(row["batch_size"])),
+            f"{row['gflop_per_step']:.2f}",
+            f"{row['seconds_per_step'] * 1000:.1f}",
+            f"{row['gflops']:.1f}",
+            f"{row['peak_gflops']:.1f}",
+            f"{row['ratio_to_peak']:.2f}",
+            f"{row['samples_per_second']:.0f}",
+            f"{row['seconds_per_epoch_gtex']:.0f}",
+        ]
+        for _, row in steps.iterrows()
+    ]
+    header = [
+        "method",
+        "batch",
+        "GFLOP / step",
+        "ms / step",
+        "GFLOP/s",
+        "peak GFLOP/s",
+        "ratio to peak",
+        "samples / s",
+        "s / epoch at GTEx scale",
+    ]
+    return report.markdown_table(rows, header)
+
+
+def _plot(steps: pd.DataFrame, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for adversarial, group in steps.groupby("adversarial", sort=False):
+        ax.plot(
+            group["batch_size"],
+            group["ratio_to_peak"],
+            marker="o",
+            label="GAIN" if adversarial else "GAIN-MSE",
+        )
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=0.8, label="50% of peak")
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("training-step GFLOP/s / matmul peak")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)

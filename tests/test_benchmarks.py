@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The benchmark suite: registry, baselines, child-process runner, report and CLI."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+
+from benchmarks import _report as report
+from benchmarks.__main__ import build_parser, main
+from benchmarks._baselines import (
+    GroupMedianImputer,
+    SurrogateTissueImputer,
+    TransductiveImputer,
+)
+from benchmarks._registry import METHODS, Method, MethodContext, get_methods
+from benchmarks._runner import RESULT_COLUMNS, Runner, held_out_scenario
+from benchmarks._suites import SUITES, synthetic_gtex
+
+REQUIRED_COLUMNS = [
+    "dataset",
+    "method",
+    "mechanism",
+    "missing_rate",
+    "repeat",
+    "r2",
+    "rmse",
+    "fit_seconds",
+    "transform_seconds",
+    "peak_memory_mb",
+    "status",
+]
+
+GTEX_CONTEXT = MethodContext(
+    n_features=3,
+    categorical=("tissue", "sex"),
+    numerical=("age",),
+    tissue="tissue",
+    donor="donor",
+)
+
+
+class SleepingImputer(TransformerMixin, BaseEstimator):
+    """An imputer whose fit takes ``seconds``: stands for a method too slow."""
+
+    def __init__(self, seconds=60.0):
+        self.seconds = seconds
+
+    def fit(self, X, y=None):
+        time.sleep(self.seconds)
+        return self
+
+    def transform(self, X):
+        return np.nan_to_num(np.asarray(X, dtype=float))
+
+
+@pytest.fixture(scope="module")
+def tiny_gtex():
+    size = dict(n_donors=80, n_tissues=3, n_genes=12, tissues_per_donor=2.0)
+    return synthetic_gtex(size, seed=0, gain_params={"max_iter": 2})
+
+
+def hand_made_table():
+    """Two donors with blood, one with lung only; gene values easy to follow."""
+    train = pd.DataFrame(
+        {
+            "g1": [1.0, 3.0, 10.0, 30.0, 5.0],
+            "g2": [2.0, 4.0, 20.0, 40.0, np.nan],
+            "tissue": ["blood", "blood", "lung", "lung", "blood"],
+            "donor": ["a", "b", "a", "b", "c"],
+        }
+    )
+    test = pd.DataFrame(
+        {
+            "g1": [7.0, np.nan, np.nan, np.nan],
+            "g2": [np.nan, np.nan, 50.0, np.nan],
+            "tissue": ["blood", "lung", "lung", "liver"],
+            "donor": ["x", "x", "y", "x"],
+        }
+    )
+    return train, test
+
+
+def test_registry_builds_every_method():
+    context = MethodContext(
+        random_state=3,
+        n_features=10,
+        categorical=("tissue", "sex"),
+        numerical=("age",),
+        tissue="tissue",
+        donor="donor",
+    )
+    assert {
+        "mean",
+        "median",
+        "tissue-median",
+        "surrogate",
+        "knn",
+        "mice",
+        "missforest",
+        "gain-mse",
+        "gain",
+        "gain-covariates",
+    } <= set(METHODS)
+    for method in get_methods():
+        estimator = method.build(context)
+        assert hasattr(estimator, "fit") and hasattr(estimator, "transform")
+        clone(estimator)
+        assert method.applies_to(context)
+        assert set(method.input_columns(context)) <= {"tissue", "sex", "age", "donor"}
+    assert METHODS["gain-covariates"].build(context).categorical_covariates == [
+        "tissue",
+        "sex",
+    ]
+    assert METHODS["gain-mse"].build(context).adversarial is False
+    assert METHODS["gain"].build(context).random_state == 3
+    bare = MethodContext()
+    assert not METHODS["tissue-median"].applies_to(bare)
+    assert not METHODS["gain-covariates"].applies_to(bare)
+    assert METHODS["gain-mse"].applies_to(bare)
+    with pytest.raises(ValueError, match="Unknown method"):
+        get_methods(["no-such-method"])
+
+
+def test_group_median_imputes_the_training_median_of_the_tissue():
+    train, test = hand_made_table()
+    imputer = GroupMedianImputer("tissue", ignore_columns=["donor"]).fit(train)
+    out = imputer.transform(test)
+    expected = np.array(
+        [
+            [7.0, 3.0],  # blood: g2 median of 2, 4 (5's g2 is missing)
+            [20.0, 30.0],  # lung medians
+            [20.0, 50.0],
+            [5.0, 12.0],  # liver unseen: overall medians
+        ]
+    )
+    np.testing.assert_allclose(out, expected)
+
+
+def test_surrogate_uses_the_donors_reference_sample_then_the_median():
+    train, test = hand_made_table()
+    imputer = SurrogateTissueImputer("tissue", "donor").fit(train)
+    assert imputer.reference_tissue_ == "blood"
+    out = imputer.transform(test)
+    expected = np.array(
+        [
+            [7.0, 3.0],  # blood itself: per-tissue median for g2
+            [7.0, 30.0],  # donor x's blood g1; its g2 is missing -> lung median
+            [20.0, 50.0],  # donor y has no blood sample -> lung median
+            [7.0, 12.0],  # liver: blood g1, then the overall median
+        ]
+    )
+    np.testing.assert_allclose(out, expected)
+
+
+def test_transductive_imputer_stacks_training_rows_except_in_sample():
+    from sklearn.impute import SimpleImputer
+
+    train = np.array([[1.0], [3.0]])
+    imputer = TransductiveImputer(SimpleImputer()).fit(train)
+    np.testing.assert_allclose(imputer.transform([[np.nan], [8.0]]), [[4.0], [8.0]])
+    with_gap = np.array([[1.0], [np.nan], [5.0]])
+    imputer.fit(with_gap)
+    np.testing.assert_allclose(imputer.transform(with_gap), [[1.0], [3.0], [5.0]])
+
+
+def test_runner_writes_scores_and_memory(tmp_path, tiny_gtex):
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny", keep_cells=True)
+    # All samples of a donor are on one side of the split.
+    assert not set(scenario.train["donor"]) & set(scenario.test["donor"])
+    assert scenario.mask.any() and np.isnan(scenario.test[genes].to_numpy()).any()
+    runner = Runner(tmp_path, "test", budget=60, progress=False)
+    rows = runner.run(scenario, get_methods(["mean", "tissue-median", "surrogate"]))
+    assert [row["status"] for row in rows] == ["ok"] * 3
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
+    assert set(REQUIRED_COLUMNS) <= set(results.columns)
+    assert results["r2"].notna().all() and (results["peak_memory_mb"] >= 0).all()
+    # The per-tissue median beats the overall mean on tissue-structured data.
+    r2 = results.set_index("method")["r2"]
+    assert r2["tissue-median"] > r2["mean"]
+    cells = pd.read_csv(tmp_path / "cell_r2.csv")
+    assert set(cells["tissue"]) == set(data["tissue"].astype(str))
+
+
+def test_timeout_marks_method_infeasible(tmp_path, tiny_gtex):
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny")
+    slow = Method("sleeper", "Sleeper", lambda c: SleepingImputer(60.0))
+    runner = Runner(tmp_path, "test", budget=2, progress=False)
+    start = time.perf_counter()
+    (row,) = runner.run(scenario, [slow])
+    assert time.perf_counter() - start < 30
+    assert row["status"] == "infeasible"
+    assert "budget" in row["message"] and np.isnan(row["r2"])
+    summary = report.summarize(runner.results())
+    assert "cannot be compared" in " ".join(report.beats_gain_sentences(summary))
+
+
+def test_failing_method_is_reported_as_error(tmp_path, tiny_gtex):
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny")
+    broken = Method("broken", "Broken", lambda c: SleepingImputer(seconds="x"))
+    (row,) = Runner(tmp_path, "test", budget=30, progress=False).run(scenario, [broken])
+    assert row["status"] == "error" and "TypeError" in row["message"]
+
+
+def test_report_says_where_a_method_beats_gain():
+    results = pd.DataFrame(
+        {
+            "dataset": "d",
+            "protocol": "held-out",
+            "mechanism": "mcar",
+            "missing_rate": 0.5,
+            "method": ["knn", "knn", "gain", "gain", "mean", "mean"],
+            "repeat": [0, 1] * 3,
+            "r2": [0.5, 0.52, 0.4, 0.44, -0.8, -0.7],
+            "rmse": [0.7, 0.7, 0.8, 0.8, 1.2, 1.2],
+            "fit_seconds": 1.0,
+            "transform_seconds": 0.1,
+            "peak_memory_mb": 10.0,
+            "status": "ok",
+            "message": "",
+        }
+    )
+    summary = report.summarize(results)
+    gain = summary.set_index("method").loc["gain"]
+    assert gain["r2_mean"] == pytest.approx(0.42)
+    assert gain["r2_std"] == pytest.approx(0.02)
+    (sentence,) = report.beats_gain_sentences(summary)
+    assert "KNN (0.510 vs 0.420) beats GAIN (no covariates)" in sentence
+    assert "0.420 +- 0.020" in report.method_table(summary)
+
+
+def test_cli_help_documents_the_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for option in ("--suite", "--out", "--scale", "--budget", "--data", "--groups"):
+        assert option in text
+    for suite in ("quick", "paper", "gain-original", "scale"):
+        assert suite in text
+
+
+def test_cli_quick_tiny_smoke(tmp_path):
+    out = tmp_path / "quick"
+    methods = "mean,tissue-median,surrogate,knn,gain-covariates"
+    assert main(["--suite", "quick", "--tiny", "--quiet", "--out", str(out),
+                 "--methods", methods]) == 0  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    assert set(REQUIRED_COLUMNS) <= set(results.columns)
+    assert list(results["method"]) == methods.split(",")
+    assert (results["status"] == "ok").all()
+    text = (out / "report.md").read_text()
+    assert "R^2 (mean +- std)" in text and "GAIN (covariates)" in text
+    assert "on mean R^2" in text
+    assert (out / "r2_by_method.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "suite, methods, plot",
+    [
+        ("paper", "mean,tissue-median", "figure3_missing_rate.png"),
+        ("gain-original", "mean,knn", "rmse_by_method.png"),
+        ("scale", "mean", "scaling.png"),
+    ],
+)
+def test_other_suites_run_tiny(tmp_path, suite, methods, plot):
+    options = build_parser().parse_args(
+        ["--suite", suite, "--tiny", "--quiet", "--methods", methods]
+    )
+    path = SUITES[suite].run(options, tmp_path)
+    assert path.exists() and (tmp_path / plot).exists()
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert (results["status"] == "ok").all()
+    if suite == "paper":
+        assert {"mcar", "mar", "mnar"} == set(results["mechanism"])
+        assert results["missing_rate"].nunique() == 3
+    if suite == "gain-original":
+        assert "Yoon et al. (2018)" in path.read_text()
+        assert (results["protocol"] == "in-sample").all()
+
+
+def test_data_suite_reads_a_users_table(tmp_path, tiny_gtex):
+    data, genes, _ = tiny_gtex
+    path = tmp_path / "expression.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["--data", str(path), "--categorical", "tissue,sex", "--numerical",
+                 "age", "--groups", "donor", "--methods", "median,surrogate",
+                 "--repeats", "1", "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    assert list(results["method"]) == ["median", "surrogate"]
+    assert (results["status"] == "ok").all()
+    assert (results["n_genes"] == len(genes)).all()
+
+
+def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
+    out = tmp_path / "throughput"
+    assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
+                 "--batch-sizes", "8,32"]) == 0  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    steps = results[results["measure"] == "training step"]
+    assert list(steps["batch_size"]) == [8, 32, 8, 32]
+    # The step's matrix products grow with the batch; GAIN-MSE has no
+    # discriminator, so fewer of them.
+    adversarial = steps["adversarial"].astype(str) == "True"
+    gain = steps[adversarial].set_index("batch_size")["gflop_per_step"]
+    mse = steps[~adversarial].set_index("batch_size")["gflop_per_step"]
+    assert gain[32] == pytest.approx(4 * gain[8], rel=0.05)
+    assert (mse < gain).all()
+    ratio = steps["gflops"] / steps["peak_gflops"]
+    np.testing.assert_allclose(steps["ratio_to_peak"], ratio)
+    assert ((steps["ratio_to_peak"] > 0) & (steps["ratio_to_peak"] < 1.5)).all()
+    imputation = results[results["measure"].str.startswith("impute")]
+    assert len(imputation) == 1 and imputation["seconds"].iloc[0] > 0
+    assert "ratio to peak" in (out / "report.md").read_text()
+    assert (out / "throughput.png").stat().st_size > 0
