@@ -260,6 +260,18 @@ def _infeasible_section(results: pd.DataFrame) -> str:
     return "## Infeasible or failed runs\n\n" + "\n".join(f"- {x}" for x in lines)
 
 
+def _runner(options, out: Path, suite: str, budget: float, total_jobs: int) -> Runner:
+    """A Runner with the start method and progress setting of the command line."""
+    return Runner(
+        out,
+        suite,
+        budget,
+        start_method=options.start_method,
+        total_jobs=total_jobs,
+        progress=not options.quiet,
+    )
+
+
 def _run_scenarios(runner, scenarios, methods, skip_key="dataset"):
     for scenario in scenarios:
         skip = _stopped_before(runner, **{skip_key: getattr(scenario, skip_key)})
@@ -302,14 +314,7 @@ def _comparison_suite(
         )
         for repeat in range(repeats)
     ]
-    runner = Runner(
-        out,
-        suite,
-        budget,
-        start_method=options.start_method,
-        total_jobs=_count_jobs(scenarios, methods),
-        progress=not options.quiet,
-    )
+    runner = _runner(options, out, suite, budget, _count_jobs(scenarios, methods))
     _run_scenarios(runner, scenarios, methods)
     results = runner.results()
     summary = report.summarize(results)
@@ -426,14 +431,12 @@ def run_paper(options, out: Path) -> Path:
     table1 = [scenario("mcar", 0.5, r) for r in range(repeats)]
     curve = [scenario("mcar", rate, r) for rate in plan["rates"] for r in range(extra)]
     mechanisms = [scenario(m, 0.5, r) for m in ("mar", "mnar") for r in range(extra)]
-    runner = Runner(
+    runner = _runner(
+        options,
         out,
         "paper",
         budget,
-        start_method=options.start_method,
-        total_jobs=_count_jobs(table1, methods)
-        + _count_jobs(curve + mechanisms, other_methods),
-        progress=not options.quiet,
+        _count_jobs(table1, methods) + _count_jobs(curve + mechanisms, other_methods),
     )
     _run_scenarios(runner, table1, methods)
     _run_scenarios(runner, curve + mechanisms, other_methods)
@@ -628,13 +631,8 @@ def run_gain_original(options, out: Path) -> Path:
                 rmse_scaling="minmax",
             )
         )
-    runner = Runner(
-        out,
-        "gain-original",
-        budget,
-        start_method=options.start_method,
-        total_jobs=_count_jobs(scenarios, methods),
-        progress=not options.quiet,
+    runner = _runner(
+        options, out, "gain-original", budget, _count_jobs(scenarios, methods)
     )
     _run_scenarios(runner, scenarios, methods)
     results = runner.results()
@@ -713,14 +711,7 @@ def run_scale(options, out: Path) -> Path:
     points = [("genes", base_samples, g) for g in genes_sweep] + [
         ("samples", n, base_genes) for n in samples_sweep
     ]
-    runner = Runner(
-        out,
-        "scale",
-        budget,
-        start_method=options.start_method,
-        total_jobs=len(points) * len(methods),
-        progress=not options.quiet,
-    )
+    runner = _runner(options, out, "scale", budget, len(points) * len(methods))
     for sweep, n_train, n_genes in points:
         scenario = _scale_scenario(n_train, n_genes, options.seed, gain_params)
         scenario.extra = {"sweep": sweep, "budget_seconds": budget}
