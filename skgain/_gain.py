@@ -36,7 +36,7 @@ from skgain._covariates import (
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device
-from skgain._training import TrainingConfig, TrainingData, generate, train
+from skgain._training import TrainingConfig, TrainingData, impute_rows, train
 from skgain._validation import (
     check_finite,
     check_unit_interval,
@@ -557,89 +557,135 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         return rng
 
     def _impute(self, X, features, rng):
-        missing = self._missing_mask(features)
+        """Completed copy of ``X``, imputed one block of rows at a time.
+
+        The output is the only full-size array allocated: each block is
+        copied into it, filled there, and the caller's data is never written.
+        """
         out_dtype = np.float32 if features.dtype == np.float32 else np.float64
-        imputed = features.astype(out_dtype, copy=True)
-        kept = ~self._empty_features
-        if self._generator is not None:
-            self._fill_with_generator(X, imputed, missing, kept, rng)
-        # A constant feature is imputed with its value: there is nothing to
-        # learn, and the network would only add noise to it.
-        constant = np.flatnonzero(kept)[~np.isnan(self._scaler.constant_value)]
-        values = self._scaler.constant_value[~np.isnan(self._scaler.constant_value)]
-        imputed[:, constant] = np.where(
-            missing[:, constant], values.astype(out_dtype), imputed[:, constant]
-        )
-        # Empty features are filled with 0, as SimpleImputer does.
-        imputed[missing & self._empty_features] = 0
+        imputed = np.empty(features.shape, dtype=out_dtype)
+        fill = self._block_filler(X, rng)
+        for rows in gen_batches(features.shape[0], ROW_BLOCK):
+            block = imputed[rows]
+            block[...] = features[rows]
+            missing = self._missing_mask(block)
+            if missing.any():
+                fill(block, missing, rows)
         indicator = (
             self.indicator_.transform(features) if self.indicator_ is not None else None
         )
         return self._assemble_output(X, imputed, indicator)
 
-    def _fill_with_generator(self, X, imputed, missing, kept, rng):
-        device = rng.device if rng is not None else self._inference_device()
-        generator = self._generator
-        if device.type != "cpu":
-            generator = copy.deepcopy(generator).to(device)
-        codes, numerical = self._covariate_encoder.transform(X)
-        kept_columns = np.flatnonzero(kept)
-        for rows in gen_batches(imputed.shape[0], ROW_BLOCK):
-            block_missing = missing[rows][:, kept_columns]
-            if not block_missing.any():
-                continue
-            block = imputed[rows][:, kept_columns]
-            scaled = self._scaler.transform(block, ~block_missing)
-            generated = generate(
-                generator,
-                scaled,
-                ~block_missing,
-                codes[rows],
-                numerical[rows],
-                device,
-                rng,
-            )
-            values = self._scaler.inverse_transform(generated)
-            if not np.all(np.isfinite(values[block_missing])):
-                raise FloatingPointError(
-                    "The generator produced non-finite imputations; the model "
-                    "is unusable. Refit with a lower learning_rate_init."
+    def _block_filler(self, X, rng):
+        """A function that fills, in place, the missing entries of one block."""
+        kept = ~self._empty_features
+        kept_columns = None if kept.all() else np.flatnonzero(kept)
+        constant = ~np.isnan(self._scaler.constant_value)
+        constant_columns = np.flatnonzero(kept)[constant]
+        constant_values = self._scaler.constant_value[constant]
+        if self._generator is not None:
+            device = rng.device if rng is not None else self._inference_device()
+            generator = self._generator
+            if device.type != "cpu":
+                generator = copy.deepcopy(generator).to(device)
+            codes, numerical = self._covariate_encoder.transform(X)
+            mean = torch.as_tensor(self._scaler.mean, dtype=torch.float32).to(device)
+            scale = torch.as_tensor(self._scaler.scale, dtype=torch.float32)
+            scale = scale.to(device)
+
+        def fill(block, missing, rows):
+            if self._generator is not None:
+                # A slice when every feature is kept, so that nothing is copied.
+                if kept_columns is None:
+                    values, gaps = block, missing
+                else:
+                    values, gaps = block[:, kept_columns], missing[:, kept_columns]
+                filled = impute_rows(
+                    generator,
+                    values,
+                    gaps,
+                    mean,
+                    scale,
+                    codes[rows],
+                    numerical[rows],
+                    rng,
                 )
-            imputed[rows, kept_columns] = np.where(block_missing, values, block)
+                if kept_columns is None:
+                    block[...] = filled
+                else:
+                    block[:, kept_columns] = filled
+            # A constant feature is imputed with its value: there is nothing
+            # to learn, and the network would only add noise to it.
+            if constant_columns.size:
+                block[:, constant_columns] = np.where(
+                    missing[:, constant_columns],
+                    constant_values.astype(block.dtype),
+                    block[:, constant_columns],
+                )
+            # Empty features are filled with 0, as SimpleImputer does.
+            block[missing & self._empty_features] = 0
+
+        return fill
 
     def _assemble_output(self, X, imputed, indicator):
-        """Put covariates and imputed features back in input order."""
+        """Put covariates and imputed features back in input order.
+
+        The imputed features are handed over without a copy where the output
+        allows it: as the array itself, or as one block of the DataFrame.
+        """
         roles = self._roles
+        output_columns = self._output_columns
+        is_feature = np.isin(output_columns, roles.features)
         feature_position = np.full(self.n_features_in_, -1)
         feature_position[roles.features] = np.arange(roles.features.size)
+        source = feature_position[output_columns[is_feature]]
+        if source.size != imputed.shape[1] or np.any(source != np.arange(source.size)):
+            imputed = imputed[:, source]  # dropped empty features: a copy
         pandas_output = _get_output_config("transform", self)["dense"] == "pandas"
-        if not roles.has_covariates and not pandas_output:
-            columns = imputed[:, feature_position[self._output_columns]]
-            return columns if indicator is None else np.hstack([columns, indicator])
-
-        columns = []
-        for j in self._output_columns:
-            if feature_position[j] >= 0:
-                columns.append(imputed[:, feature_position[j]])
-            else:
-                columns.append(get_column(X, j))
-        if indicator is not None:
-            columns.extend(indicator.T)
         if pandas_output:
+            names = self.get_feature_names_out()
             index = X.index if isinstance(X, pd.DataFrame) else None
             frame = pd.DataFrame(
-                {
-                    k: column.array if isinstance(column, pd.Series) else column
-                    for k, column in enumerate(columns)
-                },
+                imputed,
+                columns=names[: len(output_columns)][is_feature],
                 index=index,
+                copy=False,
             )
-            frame.columns = self.get_feature_names_out()
+            for k in np.flatnonzero(~is_feature):
+                column = get_column(X, output_columns[k])
+                values = column.array if isinstance(column, pd.Series) else column
+                frame.insert(int(k), names[k], values)
+            if indicator is not None:
+                frame = pd.concat(
+                    [
+                        frame,
+                        pd.DataFrame(
+                            indicator,
+                            columns=names[len(output_columns) :],
+                            index=frame.index,
+                        ),
+                    ],
+                    axis=1,
+                )
             return frame
+        if is_feature.all():
+            return imputed if indicator is None else np.hstack([imputed, indicator])
         dtype = imputed.dtype if self._numeric_covariates(X) else object
-        out = np.empty((imputed.shape[0], len(columns)), dtype=dtype)
-        for k, column in enumerate(columns):
-            out[:, k] = np.asarray(column)
+        n_columns = len(output_columns) + (
+            0 if indicator is None else indicator.shape[1]
+        )
+        out = np.empty((imputed.shape[0], n_columns), dtype=dtype)
+        # Features come in runs of adjacent columns between the covariates;
+        # slice assignment copies each run far faster than fancy indexing.
+        positions = np.flatnonzero(is_feature)
+        run_starts = np.flatnonzero(np.diff(positions, prepend=-2) != 1)
+        for start, stop in zip(run_starts, [*run_starts[1:], positions.size]):
+            first = positions[start]
+            out[:, first : first + stop - start] = imputed[:, start:stop]
+        for k in np.flatnonzero(~is_feature):
+            out[:, k] = np.asarray(get_column(X, output_columns[k]))
+        if indicator is not None:
+            out[:, len(output_columns) :] = indicator
         return out
 
     def _numeric_covariates(self, X) -> bool:

@@ -20,6 +20,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 
+import skgain._gain as gain_module
 from skgain import GAINImputer
 from skgain._training import TrainingDivergedError
 
@@ -334,6 +335,45 @@ def test_empty_features_dropped_or_kept():
     out = kept.transform(X)
     assert out.shape == (50, 4)
     np.testing.assert_array_equal(out[:, 1], 0.0)
+
+
+def test_output_modes_agree_with_covariates_empty_features_and_indicator(
+    monkeypatch,
+):
+    """numpy and pandas output hold the same values, imputed block by block."""
+    frame = _small_frame(n_samples=90)[["g1", "tissue", "g2", "age", "g3"]]
+    frame["g2"] = np.nan  # empty: dropped from the output
+    params = dict(
+        categorical_covariates=["tissue"],
+        numerical_covariates=["age"],
+        add_indicator=True,
+        **TINY,
+    )
+    imputer = GAINImputer(**params).fit(frame)
+    before = frame.copy()
+    as_array = imputer.transform(frame)
+    monkeypatch.setattr(gain_module, "ROW_BLOCK", 7)
+    in_blocks = imputer.transform(frame)
+    as_frame = imputer.set_output(transform="pandas").transform(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    names = ["g1", "tissue", "age", "g3"]
+    indicators = [f"missingindicator_{g}" for g in ("g1", "g2", "g3")]
+    assert list(as_frame.columns) == names + indicators
+    assert as_array.shape == (90, 7)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(as_array, columns=names + indicators).infer_objects(),
+        as_frame.astype({"tissue": object}),
+        check_dtype=False,
+    )
+    np.testing.assert_array_equal(in_blocks, as_array)
+    observed = frame[["g1", "g3"]].notna().to_numpy()
+    np.testing.assert_array_equal(
+        as_frame[["g1", "g3"]].to_numpy()[observed],
+        frame[["g1", "g3"]].to_numpy()[observed],
+    )
+    # The output does not share memory with the input.
+    as_frame.loc[:, "g1"] = 0.0
+    pd.testing.assert_frame_equal(frame, before)
 
 
 def test_all_missing_row_single_row_and_constant_column():

@@ -178,3 +178,21 @@ def test_embeddings_receive_gradients():
         grad = table.weight.grad
         assert grad is not None
         assert torch.all(grad[used].abs().sum(1) > 0)
+
+
+@pytest.mark.parametrize("n_numerical, cardinalities", [(N_NUMERICAL, None), (0, [])])
+def test_generator_without_noise_equals_zero_noise(n_numerical, cardinalities):
+    """``noise=None`` skips the noise block's weights; the output is unchanged."""
+    values, mask, noise, codes, numerical = _inputs()
+    if cardinalities is None:
+        generator = _generator()
+    else:
+        generator = Generator(N_FEATURES, [], 0, (16, 8))
+        codes = torch.zeros(7, 0, dtype=torch.int64)
+        numerical = torch.zeros(7, 0)
+    with torch.no_grad():
+        zero = generator(values, mask, torch.zeros_like(noise), codes, numerical)
+        skipped = generator(values, mask, None, codes, numerical)
+        drawn = generator(values, mask, noise, codes, numerical)
+    torch.testing.assert_close(skipped, zero)
+    assert not torch.allclose(skipped, drawn)

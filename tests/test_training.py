@@ -16,7 +16,7 @@ from skgain._training import (
     adversarial_loss,
     build_networks,
     discriminator_loss,
-    generate,
+    impute_rows,
     reconstruction_loss,
     sample_hint,
     sample_training_mask,
@@ -564,40 +564,77 @@ def _generator():
 
 def _block(seed=0):
     rng = np.random.default_rng(seed)
-    values = rng.normal(size=(10, 4)).astype(np.float32)
-    observed = rng.random((10, 4)) < 0.5
+    values = rng.normal(loc=5.0, scale=2.0, size=(10, 4)).astype(np.float32)
+    missing = rng.random((10, 4)) < 0.5
+    values[missing] = np.nan
     codes = rng.integers(0, 3, size=(10, 1))
     numerical = rng.normal(size=(10, 1)).astype(np.float32)
-    return values, observed, codes, numerical
+    return values, missing, codes, numerical
 
 
-def test_generate_without_rng_uses_zero_noise():
+MEAN = torch.tensor([5.0, 4.0, 6.0, 5.5])
+SCALE = torch.tensor([2.0, 1.0, 3.0, 0.5])
+
+
+def test_impute_rows_without_rng_uses_zero_noise():
     generator = _generator()
-    values, observed, codes, numerical = _block()
-    got = generate(
-        generator, values, observed, codes, numerical, torch.device("cpu"), None
-    )
+    values, missing, codes, numerical = _block()
+    got = impute_rows(generator, values, missing, MEAN, SCALE, codes, numerical, None)
     assert got.dtype == np.float32
     assert got.shape == values.shape
+    # Observed entries are returned as given, NaN never.
+    np.testing.assert_array_equal(got[~missing], values[~missing])
+    assert not np.isnan(got).any()
+    # Missing entries: the generator on standardised inputs with zero noise,
+    # mapped back to the original units.
+    scaled = np.where(missing, 0.0, (values - MEAN.numpy()) / SCALE.numpy())
     with torch.no_grad():
         expected = generator(
-            torch.from_numpy(values),
-            torch.from_numpy(observed.astype(np.float32)),
+            torch.from_numpy(scaled.astype(np.float32)),
+            torch.from_numpy((~missing).astype(np.float32)),
             torch.zeros(values.shape),
             torch.from_numpy(codes),
             torch.from_numpy(numerical),
         ).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    expected = expected * SCALE.numpy() + MEAN.numpy()
+    np.testing.assert_allclose(got[missing], expected[missing], rtol=1e-5, atol=1e-5)
 
 
-def test_generate_with_rng_draws_noise_reproducibly():
+def test_impute_rows_keeps_the_dtype_and_ignores_sentinels():
     generator = _generator()
-    block = _block()
-    cpu = torch.device("cpu")
-    a = generate(generator, *block, cpu, _seeded(1))
-    b = generate(generator, *block, cpu, _seeded(1))
-    c = generate(generator, *block, cpu, _seeded(2))
-    point = generate(generator, *block, cpu, None)
+    values, missing, codes, numerical = _block()
+    with_nan = impute_rows(
+        generator, values, missing, MEAN, SCALE, codes, numerical, None
+    )
+    sentinel = np.where(missing, -1.0, values).astype(np.float64)
+    got = impute_rows(generator, sentinel, missing, MEAN, SCALE, codes, numerical, None)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, with_nan, rtol=1e-6)
+    # The input block is not written.
+    assert (sentinel[missing] == -1.0).all()
+
+
+def test_impute_rows_with_rng_draws_noise_reproducibly():
+    generator = _generator()
+    values, missing, codes, numerical = _block()
+
+    def run(rng):
+        return impute_rows(
+            generator, values, missing, MEAN, SCALE, codes, numerical, rng
+        )
+
+    a, b, c, point = run(_seeded(1)), run(_seeded(1)), run(_seeded(2)), run(None)
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
-    assert not np.array_equal(a, point)
+    assert not np.array_equal(a[missing], c[missing])
+    assert not np.array_equal(a[missing], point[missing])
+    np.testing.assert_array_equal(a[~missing], values[~missing])
+
+
+def test_impute_rows_raises_on_non_finite_output():
+    generator = _generator()
+    with torch.no_grad():
+        generator.body[-1].bias[0] = float("inf")
+    values, missing, codes, numerical = _block()
+    missing[:, 0] = True
+    with pytest.raises(FloatingPointError, match="non-finite imputations"):
+        impute_rows(generator, values, missing, MEAN, SCALE, codes, numerical, None)
