@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import _throughput  # noqa: F401 - registers the suite
+from benchmarks import _speed, _throughput  # noqa: F401 - register their suites
 from benchmarks._registry import METHODS
 from benchmarks._suites import SIZES, SUITES
 

@@ -316,6 +316,22 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     np.testing.assert_allclose(steps["ratio_to_peak"], ratio)
     assert ((steps["ratio_to_peak"] > 0) & (steps["ratio_to_peak"] < 1.5)).all()
     imputation = results[results["measure"].str.startswith("impute")]
-    assert len(imputation) == 1 and imputation["seconds"].iloc[0] > 0
+    assert len(imputation) == 2 and (imputation["seconds"] > 0).all()
+    fit = results[results["measure"].str.startswith("fit")]
+    assert len(fit) == 1 and fit["seconds"].iloc[0] > 0
     assert "ratio to peak" in (out / "report.md").read_text()
     assert (out / "throughput.png").stat().st_size > 0
+
+
+def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
+    out = tmp_path / "speed"
+    assert main(["--suite", "speed", "--tiny", "--quiet", "--out", str(out),
+                 "--methods", "gain,mean,knn"]) == 0  # fmt: skip
+    results = pd.read_csv(out / "results.csv").set_index("method")
+    assert list(results.index) == ["gain", "mean", "knn"]
+    assert (results["status"] == "ok").all()
+    assert (results["protocol"] == "in-sample").all()
+    gain_seconds = results.loc["gain", ["fit_seconds", "transform_seconds"]].sum()
+    report = (out / "report.md").read_text()
+    assert f"that is {20 * gain_seconds:.0f} s" in report
+    assert "KNN took" in report and "times GAIN (no covariates)'s time" in report
