@@ -13,8 +13,9 @@ number of threads:
 
 Their ratio says how much of the machine the training loop uses; the rest goes
 to elementwise work, random draws, the optimiser and Python overhead. The suite
-also times the generator's imputation of GTEx-sized data, in the batches that
-``GAINImputer.transform`` uses.
+also times ``GAINImputer.transform`` on GTEx-sized data (DataFrame and NumPy
+output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
+peak memory against the size of the input.
 """
 
 import sys
@@ -289,7 +290,8 @@ def _expression_frame(n_rows, n_genes, missing_rate, output, seed):
 @register_suite(
     "throughput",
     "FLOP rate of GAIN's training step against this machine's float32 "
-    "matrix-multiply peak, measured in the same run (~3 min).",
+    "matrix-multiply peak, measured in the same run; transform and one fit "
+    "epoch at GTEx size (~6 min).",
 )
 def run_throughput(options, out: Path) -> Path:
     """Training-step FLOP rate and imputation time at GTEx width."""

@@ -61,3 +61,11 @@ def resolve_device(device: str | torch.device) -> torch.device:
             "machine; use device='auto' or device='cpu'."
         )
     return resolved
+
+
+def widest_float(device: torch.device) -> torch.dtype:
+    """The most precise float type of ``device``: float64, or float32 on MPS.
+
+    Apple's MPS backend has no float64 tensors.
+    """
+    return torch.float32 if device.type == "mps" else torch.float64

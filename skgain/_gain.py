@@ -35,7 +35,7 @@ from skgain._covariates import (
     resolve_column_roles,
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
-from skgain._device import resolve_device
+from skgain._device import resolve_device, widest_float
 from skgain._training import TrainingConfig, TrainingData, impute_rows, train
 from skgain._validation import (
     check_finite,
@@ -369,7 +369,16 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         training_seed, self._noise_seed = (
             int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
         )
-        self._fit_networks(X, features, observed, config, training_seed)
+        if features.shape[1] == 0:
+            # Only covariates or only empty features: nothing to learn.
+            self._reset_training_history()
+            self._generator = None
+            return self
+        scaled = self._scaler.transform(features, observed)
+        # The standardised float32 copy is all training needs: free the
+        # features now rather than hold both through training.
+        del features
+        self._fit_networks(X, scaled, observed, config, training_seed)
         return self
 
     def _training_config(self) -> TrainingConfig:
@@ -410,25 +419,24 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             verbose=int(self.verbose),
         )
 
-    def _fit_networks(self, X, features, observed, config, seed):
+    def _reset_training_history(self):
         self.loss_curve_, self.discriminator_loss_curve_ = [], []
         self.validation_scores_, self.best_validation_score_ = [], None
         self.n_iter_ = 0
-        if features.shape[1] == 0:
-            # Only covariates or only empty features: nothing to learn.
-            self._generator = None
-            return
+
+    def _fit_networks(self, X, scaled, observed, config, seed):
+        """Train on the standardised features ``scaled`` (missing entries 0)."""
+        self._reset_training_history()
         device = resolve_device(self.device)
-        scaled = self._scaler.transform(features, observed)
         codes, numerical = self._covariate_encoder.transform(X)
+        # On the CPU the tensors share the arrays' memory: no copy.
         data = TrainingData(
             torch.from_numpy(scaled).to(device),
             torch.from_numpy(observed).to(device),
             torch.from_numpy(codes).to(device),
             torch.from_numpy(numerical).to(device),
         )
-        del scaled
-        train_rows, validation_rows = self._split_rows(len(features), seed)
+        train_rows, validation_rows = self._split_rows(len(scaled), seed)
         result = train(
             config,
             data.subset(torch.from_numpy(train_rows).to(device)),
@@ -589,9 +597,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             if device.type != "cpu":
                 generator = copy.deepcopy(generator).to(device)
             codes, numerical = self._covariate_encoder.transform(X)
-            mean = torch.as_tensor(self._scaler.mean, dtype=torch.float32).to(device)
-            scale = torch.as_tensor(self._scaler.scale, dtype=torch.float32)
-            scale = scale.to(device)
+            dtype = widest_float(device)
+            mean = torch.as_tensor(self._scaler.mean, dtype=dtype).to(device)
+            scale = torch.as_tensor(self._scaler.scale, dtype=dtype).to(device)
 
         def fill(block, missing, rows):
             if self._generator is not None:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from skgain._device import widest_float
 from skgain._networks import Discriminator, Generator
 
 
@@ -413,9 +414,9 @@ def impute_rows(
     """Fill the ``missing`` entries of one block of rows with the generator.
 
     ``values`` are in the original units; the block is standardised with
-    ``mean`` and ``scale`` (float32 tensors on the generator's device), run
-    through the generator and mapped back, all in float32 torch operations,
-    which use every thread and no float64 copy. With ``rng`` None the noise
+    ``mean`` and ``scale`` (tensors on the generator's device) in the
+    precision of ``values``, run through the generator in float32 and mapped
+    back, all in torch operations, which use every thread. With ``rng`` None the noise
     is zero (the point estimate); otherwise it is drawn from ``rng``, giving
     one draw from the learned conditional.
 
@@ -430,10 +431,20 @@ def impute_rows(
         If the generator returns a non-finite value for a missing entry.
     """
     device = mean.device
-    original = torch.from_numpy(values).to(device)
+    # Standardised in the data's own precision (as far as the device has it),
+    # so that float64 data with a large mean and a small spread keep their
+    # digits; clamped so that a spread below the smallest normal number of
+    # that precision cannot become a division by zero.
+    dtype = torch.from_numpy(values[:0]).dtype
+    if dtype == torch.float64:
+        dtype = widest_float(device)
+    original = torch.from_numpy(values).to(device=device, dtype=dtype)
     observed = torch.from_numpy(~missing).to(device)
+    mean = mean.to(dtype)
+    scale = scale.to(dtype).clamp_min(torch.finfo(dtype).tiny)
     # Missing entries may hold NaN or a sentinel: where() drops them either way.
-    scaled = torch.where(observed, (original.to(torch.float32) - mean) / scale, 0.0)
+    scaled = torch.where(observed, (original - mean) / scale, 0.0)
+    scaled = scaled.to(torch.float32)
     noise = None
     if rng is not None:
         noise = torch.randn(scaled.shape, generator=rng, device=device)
@@ -444,10 +455,11 @@ def impute_rows(
         torch.from_numpy(codes).to(device),
         torch.from_numpy(numerical).to(device),
     )
-    generated = generated.mul_(scale).add_(mean)
+    generated = generated.to(dtype).mul_(scale).add_(mean)
     if not bool(torch.isfinite(generated).logical_or_(observed).all()):
         raise FloatingPointError(
             "The generator produced non-finite imputations; the model is "
             "unusable. Refit with a lower learning_rate_init."
         )
-    return torch.where(observed, original, generated.to(original.dtype)).cpu().numpy()
+    filled = torch.where(observed, original, generated).cpu().numpy()
+    return filled.astype(values.dtype, copy=False)

@@ -638,3 +638,26 @@ def test_impute_rows_raises_on_non_finite_output():
     missing[:, 0] = True
     with pytest.raises(FloatingPointError, match="non-finite imputations"):
         impute_rows(generator, values, missing, MEAN, SCALE, codes, numerical, None)
+
+
+def test_impute_rows_keeps_the_precision_of_float64_data():
+    """A large mean and a small spread survive standardisation and back."""
+    generator = _generator()
+    values, missing, codes, numerical = _block()
+    mean = torch.full((4,), 1e6, dtype=torch.float64)
+    scale = torch.full((4,), 1e-3, dtype=torch.float64)
+    data = np.where(missing, np.nan, 1e6 + 1e-3 * (values - 5.0)).astype(np.float64)
+    got = impute_rows(generator, data, missing, mean, scale, codes, numerical, None)
+    scaled = np.where(missing, 0.0, (data - 1e6) / 1e-3).astype(np.float32)
+    with torch.no_grad():
+        generated = generator(
+            torch.from_numpy(scaled),
+            torch.from_numpy((~missing).astype(np.float32)),
+            None,
+            torch.from_numpy(codes),
+            torch.from_numpy(numerical),
+        ).numpy()
+    expected = 1e6 + 1e-3 * generated.astype(np.float64)
+    # float32 arithmetic near 1e6 would be off by up to 0.03.
+    np.testing.assert_allclose(got[missing], expected[missing], rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(got[~missing], data[~missing])
