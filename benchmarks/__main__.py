@@ -2,6 +2,7 @@
 """Command line of the benchmark suites: ``python -m benchmarks --suite NAME``."""
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
@@ -120,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--quiet", action="store_true", help="No progress lines on stderr."
     )
+    runs.add_argument(
+        "--gain-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_gain_param,
+        help="A GAINImputer parameter for every GAIN method, such as "
+        "batch_size=256 (VALUE is a Python literal); repeat for several.",
+    )
 
     scale = parser.add_argument_group("scale suite")
     scale.add_argument(
@@ -182,6 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="Column holding sample ids, dropped from the genes.",
     )
     return parser
+
+
+def _gain_param(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE, such as batch_size=256, got {text!r}"
+        )
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(
+            f"the value of {name} must be a Python literal, got {value!r}"
+        ) from None
 
 
 def main(argv=None) -> int:

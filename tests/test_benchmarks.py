@@ -245,6 +245,21 @@ def test_cli_help_documents_the_options(capsys):
         assert suite in text
 
 
+def test_gain_param_reaches_every_gain_method(capsys):
+    from benchmarks._suites import _gain_params
+
+    options = build_parser().parse_args(
+        ["--gain-param", "batch_size=256", "--gain-param", "hint_rate=(0.3, 0.7)"]
+    )
+    assert _gain_params(options) == {"batch_size": 256, "hint_rate": (0.3, 0.7)}
+    tiny = build_parser().parse_args(["--tiny", "--gain-param", "max_iter=7"])
+    assert _gain_params(tiny)["max_iter"] == 7
+    for bad in ("batch_size", "batch_size=fast", "2x=1"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--gain-param", bad])
+        assert "--gain-param" in capsys.readouterr().err
+
+
 def test_cli_quick_tiny_smoke(tmp_path):
     out = tmp_path / "quick"
     methods = "mean,tissue-median,surrogate,knn,gain-covariates"
