@@ -109,6 +109,11 @@ def _memory(value: float) -> str:
     return "-" if not np.isfinite(value) else f"{value:.0f}"
 
 
+def status_cell(row) -> str:
+    """A result row's status with its message, if any, for a table cell."""
+    return row["status"] + (f" ({row['message']})" if row["message"] else "")
+
+
 def markdown_table(rows: list[list[str]], header: list[str]) -> str:
     """A Markdown table from string cells."""
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]

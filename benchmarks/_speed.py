@@ -128,7 +128,7 @@ def _speed_table(results: pd.DataFrame, reference: dict) -> str:
                 f"{seconds / _seconds(reference):.2f}" if ok else "-",
                 f"{row['r2']:.3f}" if ok else "-",
                 f"{row['peak_memory_mb']:.0f}" if ok else "-",
-                row["status"] + (f" ({row['message']})" if row["message"] else ""),
+                report.status_cell(row),
             ]
         )
     header = [

@@ -820,7 +820,7 @@ def _scale_table(results: pd.DataFrame) -> str:
                 f"{per_epoch:.2f}" if np.isfinite(per_epoch) else "",
                 f"{row['peak_memory_mb']:.0f}" if ok else "-",
                 f"{row['r2']:.3f}" if ok else "-",
-                row["status"] + (f" ({row['message']})" if row["message"] else ""),
+                report.status_cell(row),
             ]
         )
     header = [

@@ -210,13 +210,9 @@ def measure_imputation(
         ``peak_memory_mb``: the growth of the process's peak resident memory
         during ``transform``, above what the input and the model already held.
     """
-    imputer = GAINImputer(
-        categorical_covariates=["tissue", "sex"],
-        numerical_covariates=["age"],
-        max_iter=1,
-        early_stopping=False,
-        random_state=seed,
-    ).set_output(transform="pandas" if output == "pandas" else "default")
+    imputer = _one_epoch_imputer(seed, early_stopping=False).set_output(
+        transform="pandas" if output == "pandas" else "default"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         imputer.fit(_expression_frame(512, n_genes, 0.5, output, seed))
@@ -248,12 +244,7 @@ def measure_fit(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
         ``peak_memory_mb``: growth of the peak resident memory during fit.
     """
     frame = _expression_frame(n_rows, n_genes, 0.1, "pandas", seed)
-    imputer = GAINImputer(
-        categorical_covariates=["tissue", "sex"],
-        numerical_covariates=["age"],
-        max_iter=1,
-        random_state=seed,
-    )
+    imputer = _one_epoch_imputer(seed)
     baseline_kb, reset = _rss_kb()
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -266,6 +257,17 @@ def measure_fit(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
         "input_mb": n_rows * n_genes * 4 / 2**20,
         "peak_memory_mb": peak_mb,
     }
+
+
+def _one_epoch_imputer(seed: int, **params) -> GAINImputer:
+    """A default GAINImputer for the frames below, trained for one epoch."""
+    return GAINImputer(
+        categorical_covariates=["tissue", "sex"],
+        numerical_covariates=["age"],
+        max_iter=1,
+        random_state=seed,
+        **params,
+    )
 
 
 def _expression_frame(n_rows, n_genes, missing_rate, output, seed):

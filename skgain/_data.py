@@ -79,7 +79,3 @@ class FeatureScaler:
             standardised = (values[rows] - self.mean) / self.scale
             out[rows] = np.where(observed[rows], standardised, 0.0)
         return out
-
-    def inverse_transform(self, standardised: np.ndarray) -> np.ndarray:
-        """Back to the original units (float64)."""
-        return standardised * self.scale + self.mean
