@@ -181,7 +181,8 @@ def _missforest(context: MethodContext) -> BaseEstimator:
 def _gain_yoon(context: MethodContext) -> BaseEstimator:
     # The hyperparameters of Yoon et al. (2018): hint rate 0.9, alpha 100,
     # batch 128, hidden width = number of features, loss on shown entries,
-    # trained on the real gaps only. Scaling and hint form stay skgain's.
+    # trained on the real gaps only, imputing with the trained weights (no
+    # averaging). Scaling and hint form stay skgain's.
     width = max(context.n_features, 1)
     return context.gain(
         hint_rate=0.9,
@@ -190,6 +191,7 @@ def _gain_yoon(context: MethodContext) -> BaseEstimator:
         hidden_layer_sizes=(width, width),
         reconstruction_entries="input",
         observed_fraction_range=(1.0, 1.0),
+        generator_averaging=0.0,
     )
 
 

@@ -97,6 +97,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Whether to train against the discriminator. ``False`` gives GAIN-MSE:
         the generator is trained on the reconstruction loss alone.
 
+    generator_averaging : float, default=0.99
+        Decay of the exponential moving average of the generator's weights
+        that imputes: after each training step, ``average = decay * average +
+        (1 - decay) * weights``. The average is what early stopping scores and
+        what ``transform`` uses; it changes less from step to step than the
+        weights, which the adversarial game and small batches make noisy.
+        0 imputes with the trained weights as they are, as in the paper.
+
     reconstruction_entries : {"known", "input"}, default="known"
         Which entries the reconstruction loss covers. ``"input"`` is the
         published form: only the entries shown to the generator. ``"known"``
@@ -113,10 +121,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     optimizer : {"adam", "rmsprop"}, default="adam"
         Optimizer of both networks.
 
-    batch_size : int, default=64
+    batch_size : int, default=128
         Number of samples per training step.
 
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=2e-3
         Learning rate of both optimizers.
 
     max_iter : int, default=200
@@ -259,6 +267,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "hint_rate": [Interval(numbers.Real, 0, 1, closed="both"), tuple],
         "reconstruction_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "adversarial": ["boolean"],
+        "generator_averaging": [Interval(numbers.Real, 0, 1, closed="left")],
         "reconstruction_entries": [StrOptions({"known", "input"})],
         "observed_fraction_range": [tuple],
         "optimizer": [StrOptions({"adam", "rmsprop"})],
@@ -287,11 +296,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         hint_rate=0.5,
         reconstruction_weight=1.0,
         adversarial=True,
+        generator_averaging=0.99,
         reconstruction_entries="known",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
-        batch_size=64,
-        learning_rate_init=1e-3,
+        batch_size=128,
+        learning_rate_init=2e-3,
         max_iter=200,
         early_stopping=True,
         validation_fraction=0.1,
@@ -311,6 +321,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.hint_rate = hint_rate
         self.reconstruction_weight = reconstruction_weight
         self.adversarial = adversarial
+        self.generator_averaging = generator_averaging
         self.reconstruction_entries = reconstruction_entries
         self.observed_fraction_range = observed_fraction_range
         self.optimizer = optimizer
@@ -407,6 +418,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             hint_rate=(float(hint_rate[0]), float(hint_rate[1])),
             reconstruction_weight=float(self.reconstruction_weight),
             adversarial=bool(self.adversarial),
+            generator_averaging=float(self.generator_averaging),
             reconstruction_entries=self.reconstruction_entries,
             observed_fraction_range=tuple(map(float, self.observed_fraction_range)),
             optimizer=self.optimizer,

@@ -5,6 +5,11 @@ One training step follows the reference implementation: draw a training mask
 (the real gaps plus artificially hidden entries), noise and a hint; update the
 discriminator with the generator frozen; then update the generator with the
 discriminator frozen, using the same draws. Losses are paper eq. 5 and 6.
+
+The generator that is scored and kept can be an exponential moving average of
+the trained generator's weights (``generator_averaging``): the average moves
+less from step to step than the weights themselves, which the adversarial game
+and small batches make noisy.
 """
 
 import copy
@@ -29,6 +34,7 @@ class TrainingConfig:
     hint_rate: tuple[float, float]
     reconstruction_weight: float
     adversarial: bool
+    generator_averaging: float
     reconstruction_entries: str
     observed_fraction_range: tuple[float, float]
     optimizer: str
@@ -193,13 +199,21 @@ _FUSED_DEVICES = ("cpu", "cuda")
 
 
 class _Trainer:
-    """Holds the networks, optimizers and random stream of one training run."""
+    """Holds the networks, optimizers and random stream of one training run.
+
+    ``averaged`` is the generator to score and keep: the moving average of
+    the trained generator's weights, or the trained generator itself when
+    ``generator_averaging`` is 0.
+    """
 
     def __init__(self, config, generator, discriminator, rng):
         self.config = config
         self.generator = generator
         self.discriminator = discriminator
         self.rng = rng
+        self.averaged = (
+            copy.deepcopy(generator) if config.generator_averaging else generator
+        )
         device = next(generator.parameters()).device
         self.optimizer_g = _make_optimizer(config, generator.parameters(), device)
         self.optimizer_d = (
@@ -241,7 +255,18 @@ class _Trainer:
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizer_g.step()
+        if self.averaged is not self.generator:
+            self._update_average()
         return loss_g.detach(), loss_d
+
+    @torch.no_grad()
+    def _update_average(self):
+        # average <- decay * average + (1 - decay) * weights, in place.
+        weight = 1 - self.config.generator_averaging
+        for averaged, current in zip(
+            self.averaged.parameters(), self.generator.parameters()
+        ):
+            averaged.lerp_(current, weight)
 
     def _discriminator_step(self, imputed, hint, mask, revealed, batch):
         logits = self.discriminator(
@@ -303,7 +328,8 @@ def train(
     With early stopping, the monitored score is the validation score and the
     generator of the best epoch is returned. Otherwise, and when the validation
     split has nothing to score, the monitored score is the negative generator
-    loss and the last generator is returned.
+    loss and the last generator is returned. With ``generator_averaging``, the
+    generator scored and returned is the moving average of the weights.
     """
     device = train_data.values.device
     rng = torch.Generator(device=device)
@@ -317,6 +343,8 @@ def train(
         device,
     )
     trainer = _Trainer(config, generator, discriminator, rng)
+    # The generator that imputes: scored, checkpointed and returned.
+    imputer = trainer.averaged
     validation = None
     if config.early_stopping and validation_data is not None:
         validation = _ValidationSet(
@@ -325,7 +353,7 @@ def train(
         if not validation.usable:
             validation = None
 
-    result = TrainingResult(generator=generator, n_iter=0, converged=False)
+    result = TrainingResult(generator=imputer, n_iter=0, converged=False)
     best_score, best_state, stale_epochs = -np.inf, None, 0
     start_time = time.perf_counter()
     for epoch in range(1, config.max_iter + 1):
@@ -337,9 +365,9 @@ def train(
             break
         result.loss_curve.append(loss_g)
         result.discriminator_loss_curve.append(loss_d)
-        generator.eval()
+        imputer.eval()
         if validation is not None:
-            score = validation.score(generator, max(config.batch_size, 1024))
+            score = validation.score(imputer, max(config.batch_size, 1024))
             result.validation_scores.append(score)
         else:
             score = -loss_g
@@ -350,15 +378,15 @@ def train(
         if score > best_score:
             best_score = score
             if validation is not None:
-                best_state = copy.deepcopy(generator.state_dict())
+                best_state = copy.deepcopy(imputer.state_dict())
         if stale_epochs >= config.n_iter_no_change:
             result.converged = True
             break
 
     if validation is not None and best_state is not None:
-        generator.load_state_dict(best_state)
+        imputer.load_state_dict(best_state)
         result.best_validation_score = best_score
-    generator.eval()
+    imputer.eval()
     return result
 
 

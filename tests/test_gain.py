@@ -484,6 +484,8 @@ def test_divergence_is_an_error_never_nan(low_rank_data):
         (dict(observed_fraction_range=(0.0, 0.5)), "lower bound above 0"),
         (dict(observed_fraction_range=(0.5,)), "observed_fraction_range must be"),
         (dict(device="gpu-please"), "not a torch device"),
+        (dict(generator_averaging=1.0), "generator_averaging"),
+        (dict(generator_averaging=-0.5), "generator_averaging"),
     ],
 )
 def test_invalid_parameters_explained(params, message):

@@ -234,6 +234,7 @@ def _config(**overrides):
         hint_rate=(0.5, 0.5),
         reconstruction_weight=1.0,
         adversarial=True,
+        generator_averaging=0.0,
         reconstruction_entries="observed",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
@@ -542,6 +543,54 @@ def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
         assert torch.equal(mask_d, mask_g)
         assert torch.equal(b_d, b_g)
     assert not torch.equal(calls["d"][0][1], calls["d"][1][1])  # fresh per batch
+
+
+def test_averaged_generator_is_the_moving_average_of_the_weights():
+    """After each step: average = decay * average + (1 - decay) * weights."""
+    decay = 0.75
+    config = _config(generator_averaging=decay, batch_size=16)
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    trainer = training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0)
+    )
+    assert trainer.averaged is not trainer.generator
+    expected = {k: v.clone() for k, v in generator.state_dict().items()}
+    data = _data()
+    for start in range(0, 64, 16):
+        trainer.step(data.rows(torch.arange(start, start + 16)))
+        for name, weights in generator.state_dict().items():
+            expected[name] = decay * expected[name] + (1 - decay) * weights
+    averaged = trainer.averaged.state_dict()
+    for name, value in expected.items():
+        torch.testing.assert_close(averaged[name], value)
+    # The average lags the weights: it is not a copy of them.
+    assert not _same_weights(trainer.averaged, generator)
+
+
+def test_without_averaging_the_trained_generator_imputes():
+    config = _config(generator_averaging=0.0)
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    trainer = training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0)
+    )
+    assert trainer.averaged is generator
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_train_returns_the_averaged_generator(monkeypatch, early_stopping):
+    trainers = []
+    real_run_epoch = training._run_epoch
+
+    def run_epoch(trainer, data, batch_size, rng):
+        trainers.append(trainer)
+        return real_run_epoch(trainer, data, batch_size, rng)
+
+    monkeypatch.setattr(training, "_run_epoch", run_epoch)
+    config = _config(max_iter=3, generator_averaging=0.9, early_stopping=early_stopping)
+    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
+    trainer = trainers[-1]
+    assert result.generator is trainer.averaged
+    assert not _same_weights(result.generator, trainer.generator)
 
 
 def test_train_verbose_reports_each_epoch(capsys):
