@@ -350,3 +350,15 @@ def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
     report = (out / "report.md").read_text()
     assert f"that is {20 * gain_seconds:.0f} s" in report
     assert "KNN took" in report and "times GAIN (no covariates)'s time" in report
+
+
+def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
+    out = tmp_path / "gtex-fit"
+    assert main(["--suite", "gtex-fit", "--tiny", "--quiet", "--out", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert list(results["method"]) == ["gain-covariates"]
+    assert (results["status"] == "ok").all()
+    assert results["n_iter"].iloc[0] >= 1
+    report = (out / "report.md").read_text()
+    assert "fit within 30 min" in report
+    assert "| GAIN (covariates) |" in report
