@@ -180,14 +180,16 @@ def _missforest(context: MethodContext) -> BaseEstimator:
 
 def _gain_yoon(context: MethodContext) -> BaseEstimator:
     # The hyperparameters of Yoon et al. (2018): hint rate 0.9, alpha 100,
-    # batch 128, hidden width = number of features, loss on shown entries,
-    # trained on the real gaps only, imputing with the trained weights (no
-    # averaging). Scaling and hint form stay skgain's.
+    # batch 128, Adam at its default learning rate of 1e-3, hidden width =
+    # number of features, loss on shown entries, trained on the real gaps
+    # only, imputing with the trained weights (no averaging). Scaling and
+    # hint form stay skgain's.
     width = max(context.n_features, 1)
     return context.gain(
         hint_rate=0.9,
         reconstruction_weight=100.0,
         batch_size=128,
+        learning_rate_init=1e-3,
         hidden_layer_sizes=(width, width),
         reconstruction_entries="input",
         observed_fraction_range=(1.0, 1.0),

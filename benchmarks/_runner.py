@@ -353,6 +353,7 @@ class Runner:
         process = self._context.Process(
             target=run_job, args=(str(job), str(result), str(imputed)), daemon=True
         )
+        started = time.perf_counter()
         process.start()
         process.join(self.budget)
         if process.is_alive():
@@ -364,8 +365,8 @@ class Runner:
         if not result.exists():
             return JobOutcome(
                 CRASHED,
-                message=f"child exited with code {process.exitcode} "
-                "(killed for memory?)",
+                message=f"child exited with code {process.exitcode} after "
+                f"{time.perf_counter() - started:.0f} s (killed for memory?)",
             )
         report = json.loads(result.read_text())
         if "error" in report:

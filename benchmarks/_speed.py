@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import _report as report
-from benchmarks._runner import OK, Scenario
+from benchmarks._runner import INFEASIBLE, OK, Scenario
 from benchmarks._suites import (
     _environment,
     _gain_params,
@@ -154,11 +154,18 @@ def _speed_sentences(results: pd.DataFrame, reference: dict, budget: float):
         if report.is_gain(row["method"]):
             continue
         label = report.label(row["method"])
-        if row["status"] != OK:
+        if row["status"] == INFEASIBLE:
             sentences.append(
                 f"- {label} was stopped at {budget:.0f} s ({row['status']}): "
                 f"more than {SPEEDUP_TARGET} times {name}'s time; its R^2 is "
                 "unknown."
+            )
+            continue
+        if row["status"] != OK:
+            sentences.append(
+                f"- {label} did not finish ({row['status']}: {row['message']}); "
+                f"it is not shown to be {SPEEDUP_TARGET} times slower than "
+                f"{name}, and its R^2 is unknown."
             )
             continue
         ratio = _seconds(row) / _seconds(reference)
