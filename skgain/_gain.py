@@ -121,10 +121,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     optimizer : {"adam", "rmsprop"}, default="adam"
         Optimizer of both networks.
 
-    batch_size : int, default=128
+    batch_size : int, default=64
         Number of samples per training step.
 
-    learning_rate_init : float, default=2e-3
+    learning_rate_init : float, default=1e-3
         Learning rate of both optimizers.
 
     max_iter : int, default=200
@@ -300,8 +300,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         reconstruction_entries="known",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
-        batch_size=128,
-        learning_rate_init=2e-3,
+        batch_size=64,
+        learning_rate_init=1e-3,
         max_iter=200,
         early_stopping=True,
         validation_fraction=0.1,
