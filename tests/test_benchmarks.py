@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The benchmark suite: registry, baselines, child-process runner, report and CLI."""
 
+import os
+import re
 import time
 
 import numpy as np
@@ -17,6 +19,7 @@ from benchmarks._baselines import (
 )
 from benchmarks._registry import METHODS, Method, MethodContext, get_methods
 from benchmarks._runner import RESULT_COLUMNS, Runner, held_out_scenario
+from benchmarks._speed import _speed_sentences
 from benchmarks._suites import SUITES, synthetic_gtex
 
 REQUIRED_COLUMNS = [
@@ -54,6 +57,13 @@ class SleepingImputer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return np.nan_to_num(np.asarray(X, dtype=float))
+
+
+class DyingImputer(SleepingImputer):
+    """An imputer whose process dies in fit, as one killed for memory does."""
+
+    def fit(self, X, y=None):
+        os._exit(9)
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +216,35 @@ def test_failing_method_is_reported_as_error(tmp_path, tiny_gtex):
     broken = Method("broken", "Broken", lambda c: SleepingImputer(seconds="x"))
     (row,) = Runner(tmp_path, "test", budget=30, progress=False).run(scenario, [broken])
     assert row["status"] == "error" and "TypeError" in row["message"]
+
+
+def test_dead_child_is_reported_as_crashed_with_its_time(tmp_path, tiny_gtex):
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny")
+    dying = Method("dying", "Dying", lambda c: DyingImputer())
+    (row,) = Runner(tmp_path, "test", budget=30, progress=False).run(scenario, [dying])
+    assert row["status"] == "crashed"
+    assert re.search(r"code 9 after \d+ s", row["message"])
+
+
+def test_speed_sentences_tell_a_crash_from_the_budget():
+    reference = {"method": "gain", "r2": 0.3, "fit_seconds": 9.0,
+                 "transform_seconds": 1.0}  # fmt: skip
+    results = pd.DataFrame(
+        [
+            {**reference, "status": "ok", "message": ""},
+            {"method": "mice", "status": "infeasible", "message": "budget"},
+            {
+                "method": "knn",
+                "status": "crashed",
+                "message": "child exited with code -9 after 150 s",
+            },  # fmt: skip
+        ]
+    )
+    stopped, crashed = _speed_sentences(results, reference, budget=200.0)
+    assert "was stopped at 200 s" in stopped and "20 times" in stopped
+    assert "did not finish (crashed: child exited with code -9 after 150 s)" in crashed
+    assert "not shown to be 20 times slower" in crashed
 
 
 def test_report_says_where_a_method_beats_gain():
