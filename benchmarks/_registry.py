@@ -182,8 +182,8 @@ def _gain_yoon(context: MethodContext) -> BaseEstimator:
     # The hyperparameters of Yoon et al. (2018): hint rate 0.9, alpha 100,
     # batch 128, Adam at its default learning rate of 1e-3, hidden width =
     # number of features, loss on shown entries, trained on the real gaps
-    # only, imputing with the trained weights (no averaging). Scaling and
-    # hint form stay skgain's.
+    # only, imputing with the trained weights (no averaging), at the full
+    # learning rate from the first step. Scaling and hint form stay skgain's.
     width = max(context.n_features, 1)
     return context.gain(
         hint_rate=0.9,
@@ -194,6 +194,7 @@ def _gain_yoon(context: MethodContext) -> BaseEstimator:
         reconstruction_entries="input",
         observed_fraction_range=(1.0, 1.0),
         generator_averaging=0.0,
+        warmup_steps=0,
     )
 
 

@@ -421,10 +421,12 @@ def _memory_table(memory_rows) -> str:
 
 def _table(results: pd.DataFrame) -> str:
     steps = results[results["measure"] == "training step"]
+    default_batch = GAINImputer().batch_size
     rows = [
         [
             "GAIN" if row["adversarial"] else "GAIN-MSE",
-            str(int(row["batch_size"])),
+            f"{int(row['batch_size'])}"
+            + (" (default)" if row["batch_size"] == default_batch else ""),
             f"{row['gflop_per_step']:.2f}",
             f"{row['seconds_per_step'] * 1000:.1f}",
             f"{row['gflops']:.1f}",

@@ -121,11 +121,19 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     optimizer : {"adam", "rmsprop"}, default="adam"
         Optimizer of both networks.
 
-    batch_size : int, default=64
+    batch_size : int, default=128
         Number of samples per training step.
 
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=2e-3
         Learning rate of both optimizers.
+
+    warmup_steps : int, default=100
+        Number of training steps over which the learning rate rises linearly
+        from ``learning_rate_init / warmup_steps`` to ``learning_rate_init``.
+        Adam's first updates move every weight by about the full learning
+        rate whatever its gradient; on a wide table (thousands of genes) such
+        steps can silence the first layer's units for good, and the networks
+        then never learn. 0 starts at the full rate, as in the paper.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training samples).
@@ -140,7 +148,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Share of the samples held out for early stopping (at least one).
 
-    n_iter_no_change : int, default=20
+    n_iter_no_change : int, default=10
         Number of epochs without an improvement of at least ``tol`` after
         which training stops.
 
@@ -273,6 +281,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "optimizer": [StrOptions({"adam", "rmsprop"})],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "warmup_steps": [Interval(numbers.Integral, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -300,12 +309,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         reconstruction_entries="known",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
-        batch_size=64,
-        learning_rate_init=1e-3,
+        batch_size=128,
+        learning_rate_init=2e-3,
+        warmup_steps=100,
         max_iter=200,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=20,
+        n_iter_no_change=10,
         tol=1e-4,
         sample_posterior=False,
         add_indicator=False,
@@ -327,6 +337,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.warmup_steps = warmup_steps
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -424,6 +435,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             optimizer=self.optimizer,
             batch_size=int(self.batch_size),
             learning_rate=float(self.learning_rate_init),
+            warmup_steps=int(self.warmup_steps),
             max_iter=int(self.max_iter),
             early_stopping=bool(self.early_stopping),
             n_iter_no_change=int(self.n_iter_no_change),

@@ -40,6 +40,7 @@ class TrainingConfig:
     optimizer: str
     batch_size: int
     learning_rate: float
+    warmup_steps: int
     max_iter: int
     early_stopping: bool
     n_iter_no_change: int
@@ -198,6 +199,16 @@ def _make_optimizer(config, parameters, device):
 _FUSED_DEVICES = ("cpu", "cuda")
 
 
+def _linear_warmup(optimizer, steps):
+    # Adam's first updates move every weight by about the full learning rate
+    # whatever its gradient; with thousands of genes feeding each first-layer
+    # unit, such steps at full rate can push the units to where the ReLU never
+    # fires again, and a wide table then never starts to learn.
+    return torch.optim.lr_scheduler.LinearLR(
+        optimizer, start_factor=1 / steps, total_iters=steps
+    )
+
+
 class _Trainer:
     """Holds the networks, optimizers and random stream of one training run.
 
@@ -221,6 +232,11 @@ class _Trainer:
             if discriminator is not None
             else None
         )
+        self.warmups = [
+            _linear_warmup(optimizer, config.warmup_steps)
+            for optimizer in (self.optimizer_g, self.optimizer_d)
+            if optimizer is not None and config.warmup_steps
+        ]
 
     def step(self, batch: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
         config = self.config
@@ -257,6 +273,8 @@ class _Trainer:
         self.optimizer_g.step()
         if self.averaged is not self.generator:
             self._update_average()
+        for warmup in self.warmups:
+            warmup.step()
         return loss_g.detach(), loss_d
 
     @torch.no_grad()

@@ -21,6 +21,7 @@ from benchmarks._registry import METHODS, Method, MethodContext, get_methods
 from benchmarks._runner import RESULT_COLUMNS, Runner, held_out_scenario
 from benchmarks._speed import _speed_sentences
 from benchmarks._suites import SUITES, synthetic_gtex
+from skgain import GAINImputer
 
 REQUIRED_COLUMNS = [
     "dataset",
@@ -354,17 +355,18 @@ def test_data_suite_reads_a_users_table(tmp_path, tiny_gtex):
 
 def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     out = tmp_path / "throughput"
+    default = GAINImputer().batch_size
     assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
-                 "--batch-sizes", "8,32"]) == 0  # fmt: skip
+                 "--batch-sizes", f"8,{default}"]) == 0  # fmt: skip
     results = pd.read_csv(out / "results.csv")
     steps = results[results["measure"] == "training step"]
-    assert list(steps["batch_size"]) == [8, 32, 8, 32]
+    assert list(steps["batch_size"]) == [8, default, 8, default]
     # The step's matrix products grow with the batch; GAIN-MSE has no
     # discriminator, so fewer of them.
     adversarial = steps["adversarial"].astype(str) == "True"
     gain = steps[adversarial].set_index("batch_size")["gflop_per_step"]
     mse = steps[~adversarial].set_index("batch_size")["gflop_per_step"]
-    assert gain[32] == pytest.approx(4 * gain[8], rel=0.05)
+    assert gain[default] == pytest.approx(default / 8 * gain[8], rel=0.05)
     assert (mse < gain).all()
     ratio = steps["gflops"] / steps["peak_gflops"]
     np.testing.assert_allclose(steps["ratio_to_peak"], ratio)
@@ -373,7 +375,9 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert len(imputation) == 2 and (imputation["seconds"] > 0).all()
     fit = results[results["measure"].str.startswith("fit")]
     assert len(fit) == 1 and fit["seconds"].iloc[0] > 0
-    assert "ratio to peak" in (out / "report.md").read_text()
+    text = (out / "report.md").read_text()
+    assert "ratio to peak" in text
+    assert f"| {default} (default) |" in text and "| 8 (default)" not in text
     assert (out / "throughput.png").stat().st_size > 0
 
 

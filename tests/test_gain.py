@@ -486,6 +486,8 @@ def test_divergence_is_an_error_never_nan(low_rank_data):
         (dict(device="gpu-please"), "not a torch device"),
         (dict(generator_averaging=1.0), "generator_averaging"),
         (dict(generator_averaging=-0.5), "generator_averaging"),
+        (dict(warmup_steps=-1), "warmup_steps"),
+        (dict(warmup_steps=2.5), "warmup_steps"),
     ],
 )
 def test_invalid_parameters_explained(params, message):

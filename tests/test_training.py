@@ -240,6 +240,7 @@ def _config(**overrides):
         optimizer="adam",
         batch_size=16,
         learning_rate=1e-3,
+        warmup_steps=0,
         max_iter=3,
         early_stopping=False,
         n_iter_no_change=100,
@@ -565,6 +566,48 @@ def test_averaged_generator_is_the_moving_average_of_the_weights():
         torch.testing.assert_close(averaged[name], value)
     # The average lags the weights: it is not a copy of them.
     assert not _same_weights(trainer.averaged, generator)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
+    """Step k (from 0) of the warm-up runs at (1 + k * (W - 1) / W) / W of the rate."""
+    warmup = 4
+    config = _config(optimizer=optimizer, learning_rate=0.01, warmup_steps=warmup)
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    trainer = training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0)
+    )
+    data = _data()
+    rates = []
+    for _ in range(warmup + 2):
+        rates.append(
+            [
+                trainer.optimizer_g.param_groups[0]["lr"],
+                trainer.optimizer_d.param_groups[0]["lr"],
+            ]
+        )
+        trainer.step(data.rows(torch.arange(16)))
+    start = 1 / warmup
+    expected = [
+        0.01 * (start + (1 - start) * min(step, warmup) / warmup)
+        for step in range(warmup + 2)
+    ]
+    np.testing.assert_allclose(np.array(rates), np.array([expected, expected]).T)
+    assert expected[0] == pytest.approx(0.0025)
+    assert expected[-1] == expected[-2] == pytest.approx(0.01)
+
+
+def test_without_warmup_the_learning_rate_is_constant():
+    config = _config(learning_rate=0.01, warmup_steps=0)
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    trainer = training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0)
+    )
+    data = _data()
+    for _ in range(3):
+        trainer.step(data.rows(torch.arange(16)))
+        assert trainer.optimizer_g.param_groups[0]["lr"] == 0.01
+        assert trainer.optimizer_d.param_groups[0]["lr"] == 0.01
 
 
 def test_without_averaging_the_trained_generator_imputes():
