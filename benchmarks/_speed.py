@@ -74,7 +74,8 @@ def run_speed(options, out: Path) -> Path:
     gain_params = _gain_params(options)
     scenario = speed_scenario(n_samples, n_genes, options.seed, gain_params)
     methods = _methods(
-        options, ("gain", "gain-mse", "gain-covariates", "mean", "knn", "mice")
+        options,
+        ("gain", "gain-mse", "gain-covariates", "mean", "knn", "mice", "mice-nearest"),
     )
     gain = [m for m in methods if m.is_gain]
     others = [m for m in methods if not m.is_gain]
@@ -187,7 +188,7 @@ GTEX_FIT_TARGET_SECONDS = 30 * 60
     "gtex-fit",
     "A default GAINImputer (tissue, sex, age) fitted to convergence on a "
     "GTEx-sized table (17,382 x 12,557, 49 tissues, 50% MCAR) and imputing "
-    "it (~35 min).",
+    "it (up to 45 min).",
 )
 def run_gtex_fit(options, out: Path) -> Path:
     """Time to fit (early stopping included) and impute at GTEx scale."""

@@ -384,15 +384,16 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
 def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
     out = tmp_path / "speed"
     assert main(["--suite", "speed", "--tiny", "--quiet", "--out", str(out),
-                 "--methods", "gain,mean,knn"]) == 0  # fmt: skip
+                 "--methods", "gain,mean,knn,mice-nearest"]) == 0  # fmt: skip
     results = pd.read_csv(out / "results.csv").set_index("method")
-    assert list(results.index) == ["gain", "mean", "knn"]
+    assert list(results.index) == ["gain", "mean", "knn", "mice-nearest"]
     assert (results["status"] == "ok").all()
     assert (results["protocol"] == "in-sample").all()
     gain_seconds = results.loc["gain", ["fit_seconds", "transform_seconds"]].sum()
     report = (out / "report.md").read_text()
     assert f"that is {20 * gain_seconds:.0f} s" in report
     assert "KNN took" in report and "times GAIN (no covariates)'s time" in report
+    assert "MICE (100 nearest features) took" in report
 
 
 def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
