@@ -360,7 +360,7 @@ class Runner:
             process.kill()
             process.join()
             return JobOutcome(
-                INFEASIBLE, message=f"stopped after the {self.budget:g} s budget"
+                INFEASIBLE, message=f"stopped after the {self.budget:.0f} s budget"
             )
         if not result.exists():
             return JobOutcome(

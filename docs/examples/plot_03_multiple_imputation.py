@@ -52,6 +52,7 @@ imputer = GAINImputer(
     categorical_covariates=["tissue", "sex"],
     numerical_covariates=["age"],
     hidden_layer_sizes=(256, 256),
+    batch_size=64,
     learning_rate_init=3e-3,
     n_iter_no_change=10,
     random_state=0,

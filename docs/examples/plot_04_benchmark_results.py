@@ -165,6 +165,7 @@ def compare_observed_fractions():
         categorical_covariates=["tissue", "sex"],
         numerical_covariates=["age"],
         hidden_layer_sizes=(256, 256),
+        batch_size=64,
         learning_rate_init=3e-3,
         n_iter_no_change=10,
         observed_fraction_range=(0.1, 0.95),
