@@ -218,31 +218,28 @@ register_method(
         requires=("tissue", "donor"),
     )
 )
+
+
+def _mice(n_nearest_features=None):
+    def build(context: MethodContext) -> BaseEstimator:
+        return TransductiveImputer(
+            IterativeImputer(
+                BayesianRidge(),
+                n_nearest_features=n_nearest_features,
+                random_state=context.random_state,
+            )
+        )
+
+    return build
+
+
 register_method(Method("knn", "KNN", lambda c: KNNImputer()))
-register_method(
-    Method(
-        "mice",
-        "MICE",
-        lambda c: TransductiveImputer(
-            IterativeImputer(BayesianRidge(), random_state=c.random_state)
-        ),
-    )
-)
+register_method(Method("mice", "MICE", _mice()))
 # MICE as one would run it on a wide table: each gene regressed on the 100
 # genes most correlated with it. The default regresses each gene on all the
 # others and keeps every fitted model, whose posterior covariance is
 # n_features^2 floats: about 61 GB per round at 2,000 genes.
-register_method(
-    Method(
-        "mice-nearest",
-        "MICE (100 nearest features)",
-        lambda c: TransductiveImputer(
-            IterativeImputer(
-                BayesianRidge(), n_nearest_features=100, random_state=c.random_state
-            )
-        ),
-    )
-)
+register_method(Method("mice-nearest", "MICE (100 nearest features)", _mice(100)))
 register_method(Method("missforest", "MissForest", _missforest))
 register_method(
     Method(

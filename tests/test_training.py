@@ -546,15 +546,21 @@ def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
     assert not torch.equal(calls["d"][0][1], calls["d"][1][1])  # fresh per batch
 
 
+def _trainer(config):
+    """A trainer of 6 features, one 3-level covariate and one numerical one."""
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    return training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0)
+    )
+
+
 def test_averaged_generator_is_the_moving_average_of_the_weights():
     """After each step: average = decay * average + (1 - decay) * weights."""
     decay = 0.75
     config = _config(generator_averaging=decay, batch_size=16)
-    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
-    trainer = training._Trainer(
-        config, generator, discriminator, torch.Generator().manual_seed(0)
-    )
-    assert trainer.averaged is not trainer.generator
+    trainer = _trainer(config)
+    generator = trainer.generator
+    assert trainer.averaged is not generator
     expected = {k: v.clone() for k, v in generator.state_dict().items()}
     data = _data()
     for start in range(0, 64, 16):
@@ -573,10 +579,7 @@ def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
     """Step k (from 0) of the warm-up runs at (1 + k * (W - 1) / W) / W of the rate."""
     warmup = 4
     config = _config(optimizer=optimizer, learning_rate=0.01, warmup_steps=warmup)
-    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
-    trainer = training._Trainer(
-        config, generator, discriminator, torch.Generator().manual_seed(0)
-    )
+    trainer = _trainer(config)
     data = _data()
     rates = []
     for _ in range(warmup + 2):
@@ -599,10 +602,7 @@ def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
 
 def test_without_warmup_the_learning_rate_is_constant():
     config = _config(learning_rate=0.01, warmup_steps=0)
-    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
-    trainer = training._Trainer(
-        config, generator, discriminator, torch.Generator().manual_seed(0)
-    )
+    trainer = _trainer(config)
     data = _data()
     for _ in range(3):
         trainer.step(data.rows(torch.arange(16)))
@@ -612,11 +612,8 @@ def test_without_warmup_the_learning_rate_is_constant():
 
 def test_without_averaging_the_trained_generator_imputes():
     config = _config(generator_averaging=0.0)
-    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
-    trainer = training._Trainer(
-        config, generator, discriminator, torch.Generator().manual_seed(0)
-    )
-    assert trainer.averaged is generator
+    trainer = _trainer(config)
+    assert trainer.averaged is trainer.generator
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
