@@ -47,20 +47,62 @@ class CovariateEmbedding(nn.Module):
         return torch.cat([numerical, *parts], dim=1)
 
 
-def _perceptron(
-    n_inputs: int, hidden_layer_sizes: Sequence[int], n_outputs: int
-) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    width = n_inputs
-    for hidden in hidden_layer_sizes:
-        layers += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    layers.append(nn.Linear(width, n_outputs))
-    return nn.Sequential(*layers)
+class BlockLinear(nn.Module):
+    """A linear layer over several inputs laid side by side, one weight per input.
+
+    It computes what ``nn.Linear`` computes on ``torch.cat(inputs, dim=1)``,
+    and starts from the same weights (drawn as one ``nn.Linear`` would draw
+    them, then split by input), but each input is multiplied by its own
+    weight matrix. So autograd computes the gradient of an input only when
+    that input needs one: none for the data blocks when a network trains
+    (only its covariate embeddings do), only the imputed block when the
+    generator trains through the frozen discriminator. At GTEx width this
+    spares a fifth of a training step's matrix products. An input given as
+    None counts as zeros and costs nothing; at least one must be given.
+
+    Parameters
+    ----------
+    in_widths : sequence of int
+        Width of each input, in order.
+    out_width : int
+        Width of the output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgain._networks import BlockLinear
+    >>> layer = BlockLinear([3, 2], 4)
+    >>> layer([torch.ones(5, 3), torch.ones(5, 2)]).shape
+    torch.Size([5, 4])
+    >>> layer.in_features, layer.out_features
+    (5, 4)
+    """
+
+    def __init__(self, in_widths: Sequence[int], out_width: int):
+        super().__init__()
+        self.in_widths = tuple(int(width) for width in in_widths)
+        self.in_features = sum(self.in_widths)
+        self.out_features = int(out_width)
+        whole = nn.Linear(self.in_features, self.out_features)
+        self.weights = nn.ParameterList(
+            nn.Parameter(part.detach().clone())
+            for part in whole.weight.split(self.in_widths, dim=1)
+        )
+        self.bias = nn.Parameter(whole.bias.detach().clone())
+
+    def forward(self, inputs: Sequence[torch.Tensor | None]) -> torch.Tensor:
+        output = self.bias
+        for block, weight in zip(inputs, self.weights, strict=True):
+            if block is not None:
+                output = torch.addmm(output, block, weight.T)
+        return output
 
 
 class _ConditionedPerceptron(nn.Module):
     """A perceptron over ``n_blocks`` feature-wide inputs plus the covariates.
+
+    The first layer is a :class:`BlockLinear` over the blocks and the
+    covariates; ReLU hidden layers and a linear output follow.
 
     Parameters
     ----------
@@ -73,7 +115,7 @@ class _ConditionedPerceptron(nn.Module):
     n_numerical : int
         Number of numerical covariates.
     hidden_layer_sizes : sequence of int
-        Width of each hidden layer.
+        Width of each hidden layer (at least one).
     """
 
     def __init__(
@@ -87,31 +129,16 @@ class _ConditionedPerceptron(nn.Module):
         super().__init__()
         self.n_features = n_features
         self.covariates = CovariateEmbedding(cardinalities, n_numerical)
-        self.body = _perceptron(
-            n_blocks * n_features + self.covariates.output_width,
-            hidden_layer_sizes,
-            n_features,
-        )
+        widths = [*hidden_layer_sizes, n_features]
+        in_widths = [n_features] * n_blocks + [self.covariates.output_width]
+        layers: list[nn.Module] = [BlockLinear(in_widths, widths[0])]
+        for width, next_width in zip(widths[:-1], widths[1:]):
+            layers += [nn.ReLU(), nn.Linear(width, next_width)]
+        self.body = nn.Sequential(*layers)
 
     def _run(self, blocks, codes, numerical) -> torch.Tensor:
-        """The network on its blocks; a block given as None is all zeros.
-
-        An all-zero block adds nothing to the first layer, so its columns of
-        the first weight matrix are skipped rather than multiplied by zeros:
-        a third of the generator's work when imputing with zero noise.
-        """
-        covariates = self.covariates(codes, numerical)
-        if all(block is not None for block in blocks):
-            return self.body(torch.cat([*blocks, covariates], dim=1))
-        first, width = self.body[0], self.n_features
-        kept = [k for k, block in enumerate(blocks) if block is not None]
-        weight = torch.cat(
-            [first.weight[:, k * width : (k + 1) * width] for k in kept]
-            + [first.weight[:, len(blocks) * width :]],
-            dim=1,
-        )
-        inputs = torch.cat([blocks[k] for k in kept] + [covariates], dim=1)
-        return self.body[1:](nn.functional.linear(inputs, weight, first.bias))
+        """The network on its blocks; a block given as None is all zeros."""
+        return self.body([*blocks, self.covariates(codes, numerical)])
 
 
 class Generator(_ConditionedPerceptron):

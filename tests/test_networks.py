@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from skgain._networks import (
+    BlockLinear,
     CovariateEmbedding,
     Discriminator,
     Generator,
@@ -27,7 +28,7 @@ def test_embedding_width_rule(cardinality, width):
 
 
 def _linears(net):
-    return [m for m in net.body if isinstance(m, nn.Linear)]
+    return [m for m in net.body if isinstance(m, (BlockLinear, nn.Linear))]
 
 
 def _inputs(n_samples=7, seed=0):
@@ -68,9 +69,52 @@ def test_covariate_embedding_tables_and_width():
     )
 
 
+def _blocks(n_rows=6, widths=(3, 2, 4), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n_rows, width, generator=g) for width in widths]
+
+
+def test_block_linear_starts_from_the_weights_of_one_linear_layer():
+    torch.manual_seed(0)
+    layer = BlockLinear([3, 2, 4], 5)
+    torch.manual_seed(0)
+    reference = nn.Linear(9, 5)
+    assert torch.equal(torch.cat(list(layer.weights), dim=1), reference.weight)
+    assert torch.equal(layer.bias, reference.bias)
+    assert [w.shape[1] for w in layer.weights] == [3, 2, 4]
+
+
+def test_block_linear_is_a_linear_layer_on_the_concatenated_blocks():
+    layer = BlockLinear([3, 2, 4], 5)
+    reference = nn.Linear(9, 5)
+    with torch.no_grad():
+        reference.weight.copy_(torch.cat(list(layer.weights), dim=1))
+        reference.bias.copy_(layer.bias)
+    blocks = _blocks()
+    torch.testing.assert_close(layer(blocks), reference(torch.cat(blocks, dim=1)))
+    # A block given as None is a block of zeros.
+    zeros = [blocks[0], torch.zeros(6, 2), blocks[2]]
+    torch.testing.assert_close(
+        layer([blocks[0], None, blocks[2]]), reference(torch.cat(zeros, dim=1))
+    )
+
+
+def test_block_linear_gradients_flow_to_the_blocks_that_ask_for_them():
+    layer = BlockLinear([3, 2, 4], 5).requires_grad_(False)
+    blocks = _blocks()
+    blocks[1].requires_grad_(True)
+    layer(blocks).sum().backward()
+    assert blocks[0].grad is None and blocks[2].grad is None
+    # d(sum)/d(block) = column sums of that block's weight, for every row.
+    expected = layer.weights[1].sum(0).expand(6, -1)
+    torch.testing.assert_close(blocks[1].grad, expected)
+
+
 def test_generator_architecture():
     generator = _generator()
     linears = _linears(generator)
+    assert isinstance(linears[0], BlockLinear)
+    assert linears[0].in_widths == (N_FEATURES,) * 3 + (COVARIATE_WIDTH,)
     assert linears[0].in_features == 3 * N_FEATURES + COVARIATE_WIDTH
     assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
     assert sum(isinstance(m, nn.ReLU) for m in generator.body) == 2
@@ -80,7 +124,7 @@ def test_generator_architecture():
 def test_discriminator_architecture():
     discriminator = _discriminator()
     linears = _linears(discriminator)
-    assert linears[0].in_features == 2 * N_FEATURES + COVARIATE_WIDTH
+    assert linears[0].in_widths == (N_FEATURES,) * 2 + (COVARIATE_WIDTH,)
     assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
     assert isinstance(discriminator.body[-1], nn.Linear)  # logits
 

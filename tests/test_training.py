@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import skgain._training as training
 from skgain._networks import Generator
@@ -303,7 +304,7 @@ def test_build_networks_without_adversarial_has_no_discriminator():
 def test_build_networks_uses_hidden_layer_sizes():
     generator, discriminator = _build(0, hidden_layer_sizes=(7, 4))
     for net in (generator, discriminator):
-        linears = [m for m in net.body if isinstance(m, torch.nn.Linear)]
+        linears = [m for m in net.body if hasattr(m, "out_features")]
         assert [m.out_features for m in linears] == [7, 4, 5]
 
 
@@ -552,6 +553,30 @@ def _trainer(config):
     return training._Trainer(
         config, generator, discriminator, torch.Generator().manual_seed(0)
     )
+
+
+@pytest.mark.parametrize("adversarial", [True, False])
+def test_training_step_multiplies_only_what_the_gradients_need(adversarial):
+    """Matrix-product FLOPs of one step against a count by hand.
+
+    With one hidden layer of width H, F features, covariate width c and B
+    rows, each product costs 2*B*H times its inner width. G forward: 4F + c.
+    G backward: weights 4F + c, input of the output layer F, covariates c
+    (the data blocks need no gradient). D step: forward 3F + c, backward
+    weights 3F + c, output layer's input F, covariates c. G through the frozen
+    D: forward 3F + c, output layer's input F, imputed block F (not the hint).
+    """
+    config = _config(adversarial=adversarial, hidden_layer_sizes=(8,))
+    trainer = _trainer(config)
+    batch = _data(n_samples=16)
+    n_features, hidden, width = 6, 8, 2 + 1  # embedding of 3 levels, 1 numerical
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.step(batch)
+    units = 9 * n_features + 3 * width
+    if adversarial:
+        units += 12 * n_features + 4 * width
+    assert counter.get_total_flops() == 2 * 16 * hidden * units
 
 
 def test_averaged_generator_is_the_moving_average_of_the_weights():
