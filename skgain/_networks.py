@@ -127,7 +127,6 @@ class _ConditionedPerceptron(nn.Module):
         hidden_layer_sizes: Sequence[int],
     ):
         super().__init__()
-        self.n_features = n_features
         self.covariates = CovariateEmbedding(cardinalities, n_numerical)
         widths = [*hidden_layer_sizes, n_features]
         in_widths = [n_features] * n_blocks + [self.covariates.output_width]
