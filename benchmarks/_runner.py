@@ -336,14 +336,7 @@ class Runner:
         return rows
 
     def _run_child(self, scenario, method, paths, tmp) -> JobOutcome:
-        context = scenario.context
-        payload = {
-            "estimator": method.build(context),
-            "columns": [*scenario.genes, *method.input_columns(context)],
-            "n_genes": len(scenario.genes),
-            "train": str(paths.get("train", paths["test"])),
-            "test": str(paths["test"]),
-        }
+        payload = job_payload(scenario, method, paths)
         job = tmp / f"{method.name}.job.pkl"
         result = tmp / f"{method.name}.result.json"
         imputed = tmp / f"{method.name}.imputed.npy"
@@ -484,6 +477,23 @@ class Runner:
         return pd.read_csv(self._cells_path)
 
 
+def job_payload(scenario: Scenario, method, paths: dict) -> dict:
+    """What the child process of ``method`` on ``scenario`` needs (pickled)."""
+    context = scenario.context
+    return {
+        "estimator": method.build(context),
+        "columns": [*scenario.genes, *method.input_columns(context)],
+        "n_genes": len(scenario.genes),
+        # GAINImputer passes its covariates through; NumPy output with a
+        # text covariate is an object array of boxed floats (about eight
+        # times the table, and seconds to build), so it returns a
+        # DataFrame, as a pandas user would ask for.
+        "pandas_output": method.is_gain,
+        "train": str(paths.get("train", paths["test"])),
+        "test": str(paths["test"]),
+    }
+
+
 def _clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -544,6 +554,8 @@ def run_job(job_path: str, result_path: str, imputed_path: str) -> None:
             else pd.read_pickle(job["test"])[columns]
         )
         estimator = job.pop("estimator")
+        if job.get("pandas_output"):
+            estimator.set_output(transform="pandas")
         baseline_kb, _ = _rss_kb()
 
         start = time.perf_counter()
@@ -553,7 +565,10 @@ def run_job(job_path: str, result_path: str, imputed_path: str) -> None:
         done = time.perf_counter()
         peak_mb = max(_peak_kb() - baseline_kb, 0.0) / 1024
 
-        genes = np.asarray(imputed)[:, :n_genes].astype(np.float64)
+        if isinstance(imputed, pd.DataFrame):
+            genes = imputed.iloc[:, :n_genes].to_numpy(dtype=np.float64)
+        else:
+            genes = np.asarray(imputed)[:, :n_genes].astype(np.float64)
         np.save(imputed_path, genes)
         report = {
             "fit_seconds": fitted - start,

@@ -406,3 +406,39 @@ def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
     report = (out / "report.md").read_text()
     assert "fit within 30 min" in report
     assert "| GAIN (covariates) |" in report
+
+
+def test_gain_jobs_return_dataframes_and_save_the_imputed_genes(tmp_path, tiny_gtex):
+    import json
+    import pickle
+
+    from benchmarks._runner import job_payload, run_job
+
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny")
+    paths = {"train": tmp_path / "train.pkl", "test": tmp_path / "test.pkl"}
+    scenario.train.to_pickle(paths["train"])
+    scenario.test.to_pickle(paths["test"])
+    (method,) = get_methods(["gain-covariates"])
+    payload = job_payload(scenario, method, paths)
+    # The text covariates would turn NumPy output into an object array.
+    assert payload["pandas_output"]
+    assert not get_methods(["knn"])[0].is_gain
+    expected = (
+        clone(payload["estimator"])
+        .set_output(transform="pandas")
+        .fit(scenario.train[payload["columns"]])
+        .transform(scenario.test[payload["columns"]])
+    )
+    with open(tmp_path / "job.pkl", "wb") as file:
+        pickle.dump(payload, file)
+    run_job(
+        str(tmp_path / "job.pkl"),
+        str(tmp_path / "result.json"),
+        str(tmp_path / "imputed.npy"),
+    )
+    report_ = json.loads((tmp_path / "result.json").read_text())
+    assert "error" not in report_, report_.get("traceback")
+    imputed = np.load(tmp_path / "imputed.npy")
+    assert imputed.dtype == np.float64 and imputed.shape == (len(scenario.test), 12)
+    np.testing.assert_array_equal(imputed, expected[genes].to_numpy(np.float64))
