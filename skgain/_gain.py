@@ -179,6 +179,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         one. The fitted networks are kept on the CPU between calls, so a model
         fitted on a GPU pickles and loads on a machine without one.
 
+    mixed_precision : bool, default=False
+        If ``True``, training runs the networks' matrix products in bfloat16
+        (``torch.autocast``); the weights, the optimizer and the losses stay
+        in float32, and the validation score and ``transform`` use float32.
+        It pays on GPUs with bfloat16 tensor cores (NVIDIA Ampere and later);
+        on a CPU without bfloat16 instructions it is slower. Results differ
+        from float32 training by the rounding of the products, not in kind.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split, training masks,
         noise and hints. Pass an int for reproducible results. The global
@@ -293,6 +301,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
         "device": [str, torch.device],
+        "mixed_precision": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -323,6 +332,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         add_indicator=False,
         keep_empty_features=False,
         device="auto",
+        mixed_precision=False,
         random_state=None,
         verbose=0,
     ):
@@ -349,6 +359,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
         self.device = device
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -443,6 +454,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             n_iter_no_change=int(self.n_iter_no_change),
             tol=float(self.tol),
             verbose=int(self.verbose),
+            mixed_precision=bool(self.mixed_precision),
         )
 
     def _reset_training_history(self):

@@ -46,6 +46,7 @@ class TrainingConfig:
     n_iter_no_change: int
     tol: float
     verbose: int
+    mixed_precision: bool = False
 
 
 @dataclass
@@ -227,7 +228,7 @@ class _Trainer:
         self.averaged = (
             copy.deepcopy(generator) if config.generator_averaging else generator
         )
-        device = next(generator.parameters()).device
+        self.device = device = next(generator.parameters()).device
         self.optimizer_g = _make_optimizer(config, generator.parameters(), device)
         self.optimizer_d = (
             _make_optimizer(config, discriminator.parameters(), device)
@@ -240,6 +241,15 @@ class _Trainer:
             if optimizer is not None and config.warmup_steps
         ]
 
+    def _networks_precision(self):
+        # bfloat16 matrix products where asked; autocast leaves the weights,
+        # their gradients and Adam's states in float32.
+        return torch.autocast(
+            self.device.type,
+            dtype=torch.bfloat16,
+            enabled=self.config.mixed_precision,
+        )
+
     def step(self, batch: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
         config = self.config
         observed = batch.observed
@@ -250,9 +260,12 @@ class _Trainer:
         noise = torch.randn(
             batch.values.shape, generator=self.rng, device=batch.values.device
         )
-        generated = self.generator(
-            batch.values, mask, noise, batch.codes, batch.numerical
-        )
+        with self._networks_precision():
+            generated = self.generator(
+                batch.values, mask, noise, batch.codes, batch.numerical
+            )
+        # The losses in float32 whatever the precision of the products.
+        generated = generated.float()
         target = (
             mask
             if config.reconstruction_entries == "input"
@@ -268,8 +281,9 @@ class _Trainer:
             hint, revealed = sample_hint(mask, config.hint_rate, self.rng)
             loss_d = self._discriminator_step(imputed, hint, mask, revealed, batch)
             self.discriminator.requires_grad_(False)
-            logits = self.discriminator(imputed, hint, batch.codes, batch.numerical)
-            loss_g = loss_g + adversarial_loss(logits, mask, revealed)
+            with self._networks_precision():
+                logits = self.discriminator(imputed, hint, batch.codes, batch.numerical)
+            loss_g = loss_g + adversarial_loss(logits.float(), mask, revealed)
             self.discriminator.requires_grad_(True)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -290,10 +304,11 @@ class _Trainer:
             averaged.lerp_(current, weight)
 
     def _discriminator_step(self, imputed, hint, mask, revealed, batch):
-        logits = self.discriminator(
-            imputed.detach(), hint, batch.codes, batch.numerical
-        )
-        loss = discriminator_loss(logits, mask, revealed)
+        with self._networks_precision():
+            logits = self.discriminator(
+                imputed.detach(), hint, batch.codes, batch.numerical
+            )
+        loss = discriminator_loss(logits.float(), mask, revealed)
         self.optimizer_d.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_d.step()

@@ -527,6 +527,31 @@ def test_fit_on_gpu_pickles_for_cpu(low_rank_data):
     np.testing.assert_allclose(loaded.transform(X_missing[:50]), on_gpu, atol=1e-4)
 
 
+def _held_out_r2(low_rank_data, **params):
+    X, X_missing, mask = low_rank_data
+    train, test = slice(0, 900), slice(900, None)
+    imputer = GAINImputer(**QUALITY, **params).fit(X_missing[train])
+    imputed = imputer.transform(X_missing[test])
+    return masked_r2(X[test], imputed, mask[test], X[train].mean(axis=0)), imputed
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_mixed_precision_imputes_as_well_as_float32(low_rank_data):
+    # 60 epochs: bfloat16 products are emulated, and slow, on most CPUs.
+    full, _ = _held_out_r2(low_rank_data, max_iter=60)
+    mixed, _ = _held_out_r2(low_rank_data, max_iter=60, mixed_precision=True)
+    assert mixed > 0.8
+    assert abs(mixed - full) < 0.02
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_mixed_precision_on_gpu_imputes_as_well_as_float32(low_rank_data):
+    full, _ = _held_out_r2(low_rank_data, device="cuda")
+    mixed, _ = _held_out_r2(low_rank_data, device="cuda", mixed_precision=True)
+    assert mixed > 0.75
+    assert abs(mixed - full) < 0.03
+
+
 def test_pickle_and_joblib_round_trip(low_rank_data):
     _, X_missing, _ = low_rank_data
     imputer = GAINImputer(**TINY).fit(X_missing[:200])

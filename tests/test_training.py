@@ -775,3 +775,29 @@ def test_impute_rows_keeps_the_precision_of_float64_data():
     # float32 arithmetic near 1e6 would be off by up to 0.03.
     np.testing.assert_allclose(got[missing], expected[missing], rtol=0, atol=1e-7)
     np.testing.assert_array_equal(got[~missing], data[~missing])
+
+
+@pytest.mark.parametrize("mixed_precision", [False, True])
+def test_mixed_precision_runs_the_products_in_bfloat16(mixed_precision):
+    """Each network's first layer, in the three forward passes of a step."""
+    trainer = _trainer(_config(mixed_precision=mixed_precision))
+    dtypes = []
+    for network in (trainer.generator, trainer.discriminator):
+        network.body[0].register_forward_hook(
+            lambda module, inputs, output: dtypes.append(output.dtype)
+        )
+    loss_g, loss_d = trainer.step(_data(n_samples=16))
+    expected = torch.bfloat16 if mixed_precision else torch.float32
+    # G forward, D step, G through the frozen D.
+    assert dtypes == [expected] * 3
+    assert loss_g.dtype == loss_d.dtype == torch.float32
+    assert torch.isfinite(loss_g) and torch.isfinite(loss_d)
+    for network in (trainer.generator, trainer.discriminator):
+        assert all(p.dtype == torch.float32 for p in network.parameters())
+
+
+def test_mixed_precision_training_is_reproducible():
+    config = _config(mixed_precision=True)
+    first = train(config, _data(), None, CARDINALITIES, seed=0).generator
+    second = train(config, _data(), None, CARDINALITIES, seed=0).generator
+    assert _same_weights(first, second)
