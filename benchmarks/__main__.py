@@ -158,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Comma-separated batch sizes timed (default 64,128,256,512); the "
         "width is --n-genes (default 12557, GTEx's).",
     )
+    throughput.add_argument(
+        "--device",
+        default="cpu",
+        help="Torch device whose peak, training step, imputation and fit "
+        "epoch are measured (default cpu; e.g. cuda). --gain-param "
+        "mixed_precision=True times the step with bfloat16 products.",
+    )
 
     data = parser.add_argument_group("your own data (--data)")
     data.add_argument(

@@ -64,7 +64,15 @@ THROUGHPUT_COLUMNS = [
 ]
 
 
-def matmul_peak_gflops(sizes=(1024, 2048, 3072), repeats: int = 5) -> float:
+def _synchronize(device: torch.device) -> None:
+    # CUDA runs asynchronously: a clock read is only honest after the queue.
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak_gflops(
+    sizes=(1024, 2048, 3072), repeats: int = 5, device="cpu"
+) -> float:
     """Best float32 ``torch.mm`` rate of this machine, in GFLOP/s.
 
     Parameters
@@ -73,35 +81,45 @@ def matmul_peak_gflops(sizes=(1024, 2048, 3072), repeats: int = 5) -> float:
         Sides of the square matrices multiplied.
     repeats : int, default=5
         Timed products per size; the fastest counts.
+    device : str or torch.device, default="cpu"
+        Where to multiply.
 
     Returns
     -------
     gflops : float
         ``2 n^3`` operations over the fastest time, best over the sizes.
     """
+    device = torch.device(device)
     generator = torch.Generator().manual_seed(0)
     best = 0.0
     for n in sizes:
-        a = torch.randn(n, n, generator=generator)
-        b = torch.randn(n, n, generator=generator)
-        out = torch.empty(n, n)
+        a = torch.randn(n, n, generator=generator).to(device)
+        b = torch.randn(n, n, generator=generator).to(device)
+        out = torch.empty(n, n, device=device)
         torch.mm(a, b, out=out)  # warm-up: thread pool, caches
+        _synchronize(device)
         for _ in range(repeats):
             start = time.perf_counter()
             torch.mm(a, b, out=out)
+            _synchronize(device)
             seconds = time.perf_counter() - start
             best = max(best, 2 * n**3 / seconds / 1e9)
     return best
 
 
-def _config(batch_size: int, hidden, adversarial: bool) -> TrainingConfig:
+def _config(
+    batch_size: int, hidden, adversarial: bool, params: dict | None = None
+) -> TrainingConfig:
     # GAINImputer's own defaults, so that the suite times what a user runs.
     imputer = GAINImputer(
-        batch_size=batch_size,
-        hidden_layer_sizes=tuple(hidden),
-        adversarial=adversarial,
-        max_iter=1,
-        early_stopping=False,
+        **{
+            **(params or {}),
+            "batch_size": batch_size,
+            "hidden_layer_sizes": tuple(hidden),
+            "adversarial": adversarial,
+            "max_iter": 1,
+            "early_stopping": False,
+        }
     )
     return imputer._training_config()
 
@@ -133,6 +151,8 @@ def measure_training_step(
     adversarial: bool = True,
     n_steps: int = 10,
     seed: int = 0,
+    device="cpu",
+    gain_params: dict | None = None,
 ) -> dict:
     """Matrix-product FLOPs and time of skgain's training step.
 
@@ -150,6 +170,10 @@ def measure_training_step(
         Steps timed, after two untimed warm-up steps.
     seed : int, default=0
         Seed of the synthetic batches and of the networks.
+    device : str or torch.device, default="cpu"
+        Where the step runs.
+    gain_params : dict, default=None
+        Other GAINImputer parameters of the step (``mixed_precision``, ...).
 
     Returns
     -------
@@ -157,23 +181,33 @@ def measure_training_step(
         ``gflop_per_step`` (matrix products only), ``seconds_per_step`` (the
         median over the timed steps) and ``gflops``.
     """
-    config = _config(batch_size, hidden_layer_sizes, adversarial)
-    device = torch.device("cpu")
+    config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
+    device = torch.device(device)
     generator, discriminator = build_networks(
         config, n_genes, [GTEX_TISSUES, 2], 1, seed, device
     )
-    rng = torch.Generator().manual_seed(seed)
+    rng = torch.Generator(device=device).manual_seed(seed)
     trainer = _Trainer(config, generator, discriminator, rng)
-    batches = _batches(n_genes, batch_size, 4, seed)
+    batches = [
+        TrainingData(
+            batch.values.to(device),
+            batch.observed.to(device),
+            batch.codes.to(device),
+            batch.numerical.to(device),
+        )
+        for batch in _batches(n_genes, batch_size, 4, seed)
+    ]
     counter = FlopCounterMode(display=False)
     with counter:
         trainer.step(batches[0])
     flops = counter.get_total_flops()
     trainer.step(batches[1])
+    _synchronize(device)
     times = []
     for step in range(n_steps):
         start = time.perf_counter()
         trainer.step(batches[step % len(batches)])
+        _synchronize(device)
         times.append(time.perf_counter() - start)
     seconds = float(np.median(times))
     return {
@@ -184,7 +218,12 @@ def measure_training_step(
 
 
 def measure_imputation(
-    n_genes: int, n_rows: int, *, output: str = "pandas", seed: int = 0
+    n_genes: int,
+    n_rows: int,
+    *,
+    output: str = "pandas",
+    seed: int = 0,
+    gain_params: dict | None = None,
 ) -> dict:
     """Time and memory of ``GAINImputer.transform`` on ``n_rows`` x ``n_genes``.
 
@@ -202,6 +241,8 @@ def measure_imputation(
         they are integer codes and the output is a float32 array.
     seed : int, default=0
         Seed of the data and of the model.
+    gain_params : dict, default=None
+        Other GAINImputer parameters (``device``, ...).
 
     Returns
     -------
@@ -210,9 +251,9 @@ def measure_imputation(
         ``peak_memory_mb``: the growth of the process's peak resident memory
         during ``transform``, above what the input and the model already held.
     """
-    imputer = _one_epoch_imputer(seed, early_stopping=False).set_output(
-        transform="pandas" if output == "pandas" else "default"
-    )
+    imputer = _one_epoch_imputer(
+        seed, **{**(gain_params or {}), "early_stopping": False}
+    ).set_output(transform="pandas" if output == "pandas" else "default")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         imputer.fit(_expression_frame(512, n_genes, 0.5, output, seed))
@@ -228,7 +269,9 @@ def measure_imputation(
     return {"seconds": seconds, "input_mb": input_mb, "peak_memory_mb": peak_mb}
 
 
-def measure_fit(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
+def measure_fit(
+    n_genes: int, n_rows: int, *, seed: int = 0, gain_params: dict | None = None
+) -> dict:
     """Time and peak memory of one epoch of a default ``GAINImputer.fit``.
 
     The data are float32 rows of ``n_genes`` genes with 10% of their entries
@@ -244,7 +287,7 @@ def measure_fit(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
         ``peak_memory_mb``: growth of the peak resident memory during fit.
     """
     frame = _expression_frame(n_rows, n_genes, 0.1, "pandas", seed)
-    imputer = _one_epoch_imputer(seed)
+    imputer = _one_epoch_imputer(seed, **(gain_params or {}))
     baseline_kb, reset = _rss_kb()
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -262,11 +305,13 @@ def measure_fit(n_genes: int, n_rows: int, *, seed: int = 0) -> dict:
 def _one_epoch_imputer(seed: int, **params) -> GAINImputer:
     """A default GAINImputer for the frames below, trained for one epoch."""
     return GAINImputer(
-        categorical_covariates=["tissue", "sex"],
-        numerical_covariates=["age"],
-        max_iter=1,
-        random_state=seed,
-        **params,
+        **{
+            **params,
+            "categorical_covariates": ["tissue", "sex"],
+            "numerical_covariates": ["age"],
+            "max_iter": 1,
+            "random_state": seed,
+        }
     )
 
 
@@ -303,13 +348,24 @@ def run_throughput(options, out: Path) -> Path:
     n_steps = 3 if tiny else 10
     impute_rows = 500 if tiny else GTEX_TEST_ROWS
     n_threads = torch.get_num_threads()
+    device = torch.device(getattr(options, "device", None) or "cpu")
+    # Only what the user set (--gain-param): the step keeps the suite's batch
+    # sizes and widths, the imputer its one epoch.
+    step_params = dict(getattr(options, "gain_param", None) or [])
+    gain_params = {**step_params, "device": device}
+    peak_sizes = (256,) if tiny else (1024, 2048, 3072)
 
-    peak_before = matmul_peak_gflops(sizes=(256,) if tiny else (1024, 2048, 3072))
+    peak_before = matmul_peak_gflops(sizes=peak_sizes, device=device)
     rows = []
     for adversarial in (True, False):
         for batch_size in batch_sizes:
             measured = measure_training_step(
-                n_genes, batch_size, adversarial=adversarial, n_steps=n_steps
+                n_genes,
+                batch_size,
+                adversarial=adversarial,
+                n_steps=n_steps,
+                device=device,
+                gain_params=step_params,
             )
             rows.append(
                 {
@@ -327,12 +383,14 @@ def run_throughput(options, out: Path) -> Path:
                     flush=True,
                 )
     imputations = {
-        output: measure_imputation(n_genes, impute_rows, output=output)
+        output: measure_imputation(
+            n_genes, impute_rows, output=output, gain_params=gain_params
+        )
         for output in ("pandas", "numpy")
     }
     fit_rows = 300 if tiny else GTEX_SAMPLES
-    fit = measure_fit(n_genes, fit_rows)
-    peak_after = matmul_peak_gflops(sizes=(256,) if tiny else (1024, 2048, 3072))
+    fit = measure_fit(n_genes, fit_rows, gain_params=gain_params)
+    peak_after = matmul_peak_gflops(sizes=peak_sizes, device=device)
     # The peak is taken before and after the steps; the higher one counts, so
     # that a machine busier during one of them does not flatter the ratio.
     peak = max(peak_before, peak_after)
@@ -372,6 +430,8 @@ def run_throughput(options, out: Path) -> Path:
         "# Training throughput against the machine's matrix-multiply peak",
         _environment(options, budget=float("nan")),
         "## Protocol",
+        f"Device: {_device_name(device)}. GAINImputer parameters set: "
+        f"{step_params or 'none'}. "
         f"Peak: the fastest float32 `torch.mm` of square matrices on "
         f"{n_threads} thread(s), measured before and after the training steps "
         f"({peak_before:.1f} and {peak_after:.1f} GFLOP/s; the higher, "
@@ -402,6 +462,12 @@ def run_throughput(options, out: Path) -> Path:
         "![Throughput](throughput.png)",
     ]
     return _write(out, "\n\n".join(text))
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)
 
 
 def _memory_table(memory_rows) -> str:

@@ -442,3 +442,19 @@ def test_gain_jobs_return_dataframes_and_save_the_imputed_genes(tmp_path, tiny_g
     imputed = np.load(tmp_path / "imputed.npy")
     assert imputed.dtype == np.float64 and imputed.shape == (len(scenario.test), 12)
     np.testing.assert_array_equal(imputed, expected[genes].to_numpy(np.float64))
+
+
+def test_throughput_suite_takes_the_device_and_gain_params(tmp_path):
+    from benchmarks._throughput import _config
+
+    config = _config(8, (16,), True, {"mixed_precision": True, "batch_size": 999})
+    # The suite's batch size wins; the user's other parameters are kept.
+    assert config.mixed_precision and config.batch_size == 8
+    out = tmp_path / "throughput"
+    assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
+                 "--batch-sizes", "8", "--device", "cpu",
+                 "--gain-param", "mixed_precision=True"]) == 0  # fmt: skip
+    text = (out / "report.md").read_text()
+    assert "Device: cpu. GAINImputer parameters set: {'mixed_precision': True}" in text
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--device"])
