@@ -124,8 +124,11 @@ def _config(
     return imputer._training_config()
 
 
-def _batches(n_genes: int, batch_size: int, n_batches: int, seed: int):
-    """GTEx-shaped training batches: standardised values, 10% gaps, covariates."""
+def _batches(n_genes: int, batch_size: int, n_batches: int, seed: int, device):
+    """GTEx-shaped training batches on ``device``: values, 10% gaps, covariates.
+
+    Drawn on the CPU, so that every device gets the same batches.
+    """
     generator = torch.Generator().manual_seed(seed)
     batches = []
     for _ in range(n_batches):
@@ -139,7 +142,8 @@ def _batches(n_genes: int, batch_size: int, n_batches: int, seed: int):
             dim=1,
         )
         numerical = torch.randn(batch_size, 1, generator=generator)
-        batches.append(TrainingData(values * observed, observed, codes, numerical))
+        tensors = (values * observed, observed, codes, numerical)
+        batches.append(TrainingData(*(tensor.to(device) for tensor in tensors)))
     return batches
 
 
@@ -188,15 +192,7 @@ def measure_training_step(
     )
     rng = torch.Generator(device=device).manual_seed(seed)
     trainer = _Trainer(config, generator, discriminator, rng)
-    batches = [
-        TrainingData(
-            batch.values.to(device),
-            batch.observed.to(device),
-            batch.codes.to(device),
-            batch.numerical.to(device),
-        )
-        for batch in _batches(n_genes, batch_size, 4, seed)
-    ]
+    batches = _batches(n_genes, batch_size, 4, seed, device)
     counter = FlopCounterMode(display=False)
     with counter:
         trainer.step(batches[0])

@@ -241,14 +241,17 @@ class _Trainer:
             if optimizer is not None and config.warmup_steps
         ]
 
-    def _networks_precision(self):
+    def _forward(self, network, *inputs) -> torch.Tensor:
+        """``network(*inputs)`` in the configured precision, as float32."""
         # bfloat16 matrix products where asked; autocast leaves the weights,
-        # their gradients and Adam's states in float32.
-        return torch.autocast(
+        # their gradients and Adam's states in float32, and the losses get a
+        # float32 output whatever the precision of the products.
+        with torch.autocast(
             self.device.type,
             dtype=torch.bfloat16,
             enabled=self.config.mixed_precision,
-        )
+        ):
+            return network(*inputs).float()
 
     def step(self, batch: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
         config = self.config
@@ -260,12 +263,9 @@ class _Trainer:
         noise = torch.randn(
             batch.values.shape, generator=self.rng, device=batch.values.device
         )
-        with self._networks_precision():
-            generated = self.generator(
-                batch.values, mask, noise, batch.codes, batch.numerical
-            )
-        # The losses in float32 whatever the precision of the products.
-        generated = generated.float()
+        generated = self._forward(
+            self.generator, batch.values, mask, noise, batch.codes, batch.numerical
+        )
         target = (
             mask
             if config.reconstruction_entries == "input"
@@ -281,9 +281,10 @@ class _Trainer:
             hint, revealed = sample_hint(mask, config.hint_rate, self.rng)
             loss_d = self._discriminator_step(imputed, hint, mask, revealed, batch)
             self.discriminator.requires_grad_(False)
-            with self._networks_precision():
-                logits = self.discriminator(imputed, hint, batch.codes, batch.numerical)
-            loss_g = loss_g + adversarial_loss(logits.float(), mask, revealed)
+            logits = self._forward(
+                self.discriminator, imputed, hint, batch.codes, batch.numerical
+            )
+            loss_g = loss_g + adversarial_loss(logits, mask, revealed)
             self.discriminator.requires_grad_(True)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -304,11 +305,10 @@ class _Trainer:
             averaged.lerp_(current, weight)
 
     def _discriminator_step(self, imputed, hint, mask, revealed, batch):
-        with self._networks_precision():
-            logits = self.discriminator(
-                imputed.detach(), hint, batch.codes, batch.numerical
-            )
-        loss = discriminator_loss(logits.float(), mask, revealed)
+        logits = self._forward(
+            self.discriminator, imputed.detach(), hint, batch.codes, batch.numerical
+        )
+        loss = discriminator_loss(logits, mask, revealed)
         self.optimizer_d.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_d.step()
