@@ -211,8 +211,8 @@ def run_gtex_fit(options, out: Path) -> Path:
         "## Data and protocol",
         f"Synthetic GTEx-like data (`make_expression_data`, {n_tissues} "
         f"tissues): {n_samples} samples x {n_genes} genes, float32, 50% of the "
-        "gene entries hidden completely at random. GAINImputer with its "
-        "defaults (early stopping included) and the tissue, sex and age "
+        "gene entries hidden completely at random. GAINImputer with "
+        f"{_settings(options)} and the tissue, sex and age "
         "covariates fits on the table with its gaps and imputes it. R^2 is "
         "per (tissue, gene) over the hidden entries, averaged. The target: "
         f"fit in at most {GTEX_FIT_TARGET_SECONDS // 60} minutes.",
@@ -220,6 +220,19 @@ def run_gtex_fit(options, out: Path) -> Path:
         _gtex_fit_table(results),
     ]
     return _write(out, "\n\n".join(text))
+
+
+def _settings(options) -> str:
+    """GAINImputer's settings in words: its defaults, or which were changed."""
+    changed = {
+        name: value
+        for name, value in _gain_params(options).items()
+        if name != "verbose"
+    }
+    if not changed:
+        return "its defaults (early stopping included)"
+    listed = ", ".join(f"`{name}={value!r}`" for name, value in changed.items())
+    return f"its defaults except {listed}"
 
 
 def _gtex_fit_table(results: pd.DataFrame) -> str:

@@ -408,6 +408,23 @@ def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
     assert "| GAIN (covariates) |" in report
 
 
+def test_gtex_fit_report_names_the_settings_that_differ_from_the_defaults():
+    from types import SimpleNamespace
+
+    from benchmarks._speed import _settings
+
+    def options(*params):
+        return SimpleNamespace(scale=None, gain_param=list(params))
+
+    assert _settings(options()) == "its defaults (early stopping included)"
+    assert _settings(options(("verbose", 1))) == (
+        "its defaults (early stopping included)"
+    )
+    assert _settings(options(("adversarial", False), ("max_iter", 64))) == (
+        "its defaults except `adversarial=False`, `max_iter=64`"
+    )
+
+
 def test_gain_jobs_return_dataframes_and_save_the_imputed_genes(tmp_path, tiny_gtex):
     import json
     import pickle
@@ -458,3 +475,16 @@ def test_throughput_suite_takes_the_device_and_gain_params(tmp_path):
     assert "Device: cpu. GAINImputer parameters set: {'mixed_precision': True}" in text
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--device"])
+
+
+def test_mice_cost_times_the_first_round_models_and_their_covariances(capsys):
+    from benchmarks import mice_cost
+
+    mice_cost.main(["--n-samples", "80", "--n-genes", "30", "--genes-timed", "3"])
+    printed = capsys.readouterr().out
+    assert "synthetic 80x30" in printed
+    assert "BayesianRidge fits timed: 3" in printed
+    assert "29 predictors" in printed
+    # IterativeImputer keeps one 29 x 29 float64 covariance per gene model.
+    assert f"kept per model: {29 * 29 * 8:,} bytes" in printed
+    assert re.search(r"seconds per gene model: median \d+\.\d\d", printed)
