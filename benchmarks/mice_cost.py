@@ -5,9 +5,11 @@ The ``speed`` suite stops IterativeImputer at 20 times GAIN's time, so its
 R^2 there is unknown. This script measures what running it to the end would
 take, without running it: it builds the same table (1,000 samples x 2,000
 genes, half the entries hidden at random, seed 0), fills the gaps with gene
-means as IterativeImputer's first round starts, and times the first round's
-first gene models exactly as IterativeImputer fits them (``BayesianRidge()``
-on the rows where the gene is observed, all other genes as predictors). It
+means as IterativeImputer's first round starts, and times gene models the
+way that round fits them (``BayesianRidge()`` on the rows where the gene is
+observed, all other genes as predictors; within the round, IterativeImputer
+also writes each gene's imputations back before the next gene, which changes
+the values regressed on but not the work). It
 prints the time per model, the time one round of all genes would take, and
 the memory of the posterior covariances that IterativeImputer keeps (every
 fitted model stays in ``imputation_sequence_``, each with a
