@@ -198,8 +198,9 @@ def run_gtex_fit(options, out: Path) -> Path:
     )
     n_genes = options.n_genes or n_genes
     budget = options.budget or (120.0 if tiny else 2700.0)
+    gain_params = _gain_params(options)
     scenario = speed_scenario(
-        n_samples, n_genes, options.seed, _gain_params(options), n_tissues=n_tissues
+        n_samples, n_genes, options.seed, gain_params, n_tissues=n_tissues
     )
     methods = _methods(options, ("gain-covariates",))
     runner = _runner(options, out, "gtex-fit", budget, len(methods))
@@ -212,7 +213,7 @@ def run_gtex_fit(options, out: Path) -> Path:
         f"Synthetic GTEx-like data (`make_expression_data`, {n_tissues} "
         f"tissues): {n_samples} samples x {n_genes} genes, float32, 50% of the "
         "gene entries hidden completely at random. GAINImputer with "
-        f"{_settings(options)} and the tissue, sex and age "
+        f"{_settings(gain_params)} and the tissue, sex and age "
         "covariates fits on the table with its gaps and imputes it. R^2 is "
         "per (tissue, gene) over the hidden entries, averaged. The target: "
         f"fit in at most {GTEX_FIT_TARGET_SECONDS // 60} minutes.",
@@ -222,13 +223,9 @@ def run_gtex_fit(options, out: Path) -> Path:
     return _write(out, "\n\n".join(text))
 
 
-def _settings(options) -> str:
+def _settings(gain_params: dict) -> str:
     """GAINImputer's settings in words: its defaults, or which were changed."""
-    changed = {
-        name: value
-        for name, value in _gain_params(options).items()
-        if name != "verbose"
-    }
+    changed = {name: value for name, value in gain_params.items() if name != "verbose"}
     if not changed:
         return "its defaults (early stopping included)"
     listed = ", ".join(f"`{name}={value!r}`" for name, value in changed.items())
