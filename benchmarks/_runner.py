@@ -348,10 +348,16 @@ class Runner:
         )
         started = time.perf_counter()
         process.start()
-        process.join(self.budget)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        try:
+            process.join(self.budget)
+            over_budget = process.is_alive()
+        finally:
+            # Also on Ctrl-C or SIGTERM (see benchmarks.__main__): a child
+            # left behind would go on using the processors on its own.
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if over_budget:
             return JobOutcome(
                 INFEASIBLE, message=f"stopped after the {self.budget:.0f} s budget"
             )

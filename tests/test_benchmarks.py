@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The benchmark suite: registry, baselines, child-process runner, report and CLI."""
 
+import multiprocessing
 import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -49,10 +53,13 @@ GTEX_CONTEXT = MethodContext(
 class SleepingImputer(TransformerMixin, BaseEstimator):
     """An imputer whose fit takes ``seconds``: stands for a method too slow."""
 
-    def __init__(self, seconds=60.0):
+    def __init__(self, seconds=60.0, started_flag=None):
         self.seconds = seconds
+        self.started_flag = started_flag
 
     def fit(self, X, y=None):
+        if self.started_flag is not None:
+            open(self.started_flag, "w").close()
         time.sleep(self.seconds)
         return self
 
@@ -209,6 +216,64 @@ def test_timeout_marks_method_infeasible(tmp_path, tiny_gtex):
     assert "budget" in row["message"] and np.isnan(row["r2"])
     summary = report.summarize(runner.results())
     assert "cannot be compared" in " ".join(report.beats_gain_sentences(summary))
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer (POSIX)")
+def test_interrupted_runner_stops_its_child(tmp_path, tiny_gtex):
+    data, genes, context = tiny_gtex
+    scenario = held_out_scenario(data, genes, context, dataset="tiny")
+    flag = tmp_path / "fit-started"
+    slow = Method(
+        "sleeper", "Sleeper", lambda c: SleepingImputer(60.0, started_flag=str(flag))
+    )
+    runner = Runner(tmp_path / "out", "test", budget=60, progress=False)
+
+    def interrupt_once_fitting(signum, frame):
+        # As Ctrl-C would, while the runner waits on a child that is busy.
+        if flag.exists():
+            raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt_once_fitting)
+    signal.setitimer(signal.ITIMER_REAL, 0.2, 0.2)
+    try:
+        with pytest.raises(_Interrupted):
+            runner.run(scenario, [slow])
+        left_running = multiprocessing.active_children()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        for child in multiprocessing.active_children():
+            child.kill()
+    assert left_running == []
+
+
+def test_sigterm_unwinds_the_suite_as_system_exit():
+    # In a child interpreter: without the handler SIGTERM kills it outright.
+    script = (
+        "import os, signal, time\n"
+        "from benchmarks.__main__ import _sigterm_exits\n"
+        "try:\n"
+        "    with _sigterm_exits():\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(30)\n"
+        "except SystemExit as stop:\n"
+        "    restored = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\n"
+        "    print('unwound', stop.code, 'restored' if restored else 'kept')\n"
+        "    raise\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stdout.split() == ["unwound", "143", "restored"]
 
 
 def test_failing_method_is_reported_as_error(tmp_path, tiny_gtex):
