@@ -546,3 +546,43 @@ def test_mice_cost_times_the_first_round_models_and_their_covariances(capsys):
     # IterativeImputer keeps one 29 x 29 float64 covariance per gene model.
     assert f"kept per model: {29 * 29 * 8:,} bytes" in printed
     assert re.search(r"seconds per gene model: median \d+\.\d\d", printed)
+
+
+def test_mice_cost_rounds_run_iterative_imputer_beside_gain(tmp_path, capsys):
+    from benchmarks import mice_cost
+
+    out = tmp_path / "rounds"
+    args = ["--n-samples", "80", "--n-genes", "30", "--genes-timed", "1"]
+    mice_cost.main([*args, "--rounds", "2", "--out", str(out)])
+    printed = capsys.readouterr().out
+    results = pd.read_csv(out / "results.csv").set_index("method")
+    assert list(results.index) == ["gain", "gain-covariates", "mice-2-rounds"]
+    assert (results["status"] == "ok").all() and results["r2"].notna().all()
+    # The printed table gives each method's time against GAIN's and its R^2.
+    mice = results.loc["mice-2-rounds"]
+    seconds = mice["fit_seconds"] + mice["transform_seconds"]
+    gain = results.loc["gain"]
+    ratio = seconds / (gain["fit_seconds"] + gain["transform_seconds"])
+    assert re.search(
+        rf"mice-2-rounds +{seconds:.1f} +{ratio:.2f} +{mice['r2']:.3f}  ok", printed
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
+def test_point_bayesian_ridge_predicts_as_bayesian_ridge_without_covariance():
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+    from sklearn.linear_model import BayesianRidge
+
+    from benchmarks._baselines import PointBayesianRidge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8)) @ rng.normal(size=(8, 8))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    point = IterativeImputer(PointBayesianRidge(), max_iter=3, random_state=0)
+    full = IterativeImputer(BayesianRidge(), max_iter=3, random_state=0)
+    np.testing.assert_allclose(point.fit_transform(X), full.fit_transform(X))
+    models = [triplet.estimator for triplet in point.imputation_sequence_]
+    assert models and not any(hasattr(model, "sigma_") for model in models)
+    with pytest.raises(ValueError, match="no posterior covariance"):
+        models[0].predict(np.zeros((2, 7)), return_std=True)
