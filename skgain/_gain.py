@@ -2,6 +2,7 @@
 """The GAINImputer estimator: input checks, fitting recipe and output assembly."""
 
 import copy
+import gc
 import numbers
 import warnings
 
@@ -43,6 +44,10 @@ from skgain._validation import (
     explain_conversion_error,
     is_nan_marker,
 )
+
+# Training copies from this size up are freed with a garbage collection
+# after fit (see _fit_networks); below it the collection is not worth its time.
+_COLLECT_AFTER_BYTES = 2**27
 
 
 class GAINImputer(TransformerMixin, BaseEstimator):
@@ -505,6 +510,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        if scaled.nbytes >= _COLLECT_AFTER_BYTES:
+            # The first optimizer of a process imports torch._dynamo, and
+            # torch.fx keeps that import's frames, ours among them, in a
+            # reference cycle: uncollected, it holds the training copy (1.25
+            # times the input) while transform allocates its output.
+            gc.collect()
 
     def _split_rows(self, n_samples, seed):
         order = np.random.RandomState(seed).permutation(n_samples)
