@@ -3,15 +3,13 @@
 
 import argparse
 import ast
-import contextlib
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 from benchmarks import _speed, _throughput  # noqa: F401 - register their suites
 from benchmarks._registry import METHODS
+from benchmarks._runner import sigterm_exits
 from benchmarks._suites import SIZES, SUITES
 
 
@@ -218,29 +216,6 @@ def _gain_param(text: str) -> tuple[str, object]:
         ) from None
 
 
-@contextlib.contextmanager
-def _sigterm_exits():
-    """Turn SIGTERM into ``SystemExit`` while the suite runs, then restore.
-
-    By default SIGTERM (from ``kill`` or ``timeout``) ends the process at
-    once, and a method's child process would run on alone; as an exception
-    it unwinds through the runner, which stops the child first.
-    """
-
-    def exit_on_sigterm(signum, frame):
-        raise SystemExit(128 + signum)
-
-    if threading.current_thread() is not threading.main_thread():
-        # Only the main thread may set handlers; leave the default there.
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv=None) -> int:
     """Run the suite named on the command line.
 
@@ -269,7 +244,7 @@ def main(argv=None) -> int:
     out = options.out or Path("benchmark-results") / name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with _sigterm_exits():
+    with sigterm_exits():
         path = SUITES[name].run(options, out)
     minutes = (time.perf_counter() - start) / 60
     print(f"Suite {name} done in {minutes:.1f} min; report: {path}", file=sys.stderr)

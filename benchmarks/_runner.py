@@ -13,14 +13,17 @@ so an interrupted run keeps what it measured, and prints one progress line to
 stderr.
 """
 
+import contextlib
 import csv
 import json
 import multiprocessing
 import os
 import pickle
 import resource
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -352,7 +355,7 @@ class Runner:
             process.join(self.budget)
             over_budget = process.is_alive()
         finally:
-            # Also on Ctrl-C or SIGTERM (see benchmarks.__main__): a child
+            # Also on Ctrl-C or SIGTERM (see sigterm_exits): a child
             # left behind would go on using the processors on its own.
             if process.is_alive():
                 process.kill()
@@ -595,3 +598,27 @@ def run_job(job_path: str, result_path: str, imputed_path: str) -> None:
 def _n_iter(estimator) -> float:
     n_iter = getattr(estimator, "n_iter_", None)
     return float(n_iter) if n_iter is not None else float("nan")
+
+
+@contextlib.contextmanager
+def sigterm_exits():
+    """Turn SIGTERM into ``SystemExit`` while the suite runs, then restore.
+
+    By default SIGTERM (from ``kill`` or ``timeout``) ends the process at
+    once, and a method's child process would run on alone; as an exception
+    it unwinds through :meth:`Runner.run`, which stops the child first.
+    Scripts that drive a :class:`Runner` run it inside this context.
+    """
+
+    def exit_on_sigterm(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        # Only the main thread may set handlers; leave the default there.
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -41,7 +41,7 @@ from sklearn.linear_model import BayesianRidge
 
 from benchmarks._baselines import PointBayesianRidge, TransductiveImputer
 from benchmarks._registry import Method, get_methods
-from benchmarks._runner import Runner
+from benchmarks._runner import Runner, sigterm_exits
 from benchmarks._speed import speed_scenario
 
 
@@ -128,7 +128,8 @@ def _run_rounds(scenario, options) -> None:
     """Run GAIN and ``options.rounds`` rounds of MICE; print time and R^2."""
     runner = Runner(options.out, "mice-cost", budget=options.budget)
     methods = [*get_methods(["gain", "gain-covariates"]), _mice_rounds(options.rounds)]
-    rows = runner.run(scenario, methods)
+    with sigterm_exits():
+        rows = runner.run(scenario, methods)
     reference = rows[0]["fit_seconds"] + rows[0]["transform_seconds"]
     print(f"{'method':<24} {'fit + impute s':>15} {'x GAIN':>8} {'R^2':>7}  status")
     for row in rows:

@@ -255,9 +255,9 @@ def test_sigterm_unwinds_the_suite_as_system_exit():
     # In a child interpreter: without the handler SIGTERM kills it outright.
     script = (
         "import os, signal, time\n"
-        "from benchmarks.__main__ import _sigterm_exits\n"
+        "from benchmarks._runner import sigterm_exits\n"
         "try:\n"
-        "    with _sigterm_exits():\n"
+        "    with sigterm_exits():\n"
         "        os.kill(os.getpid(), signal.SIGTERM)\n"
         "        time.sleep(30)\n"
         "except SystemExit as stop:\n"
