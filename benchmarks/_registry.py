@@ -220,12 +220,13 @@ register_method(
 )
 
 
-def _mice(n_nearest_features=None):
+def _mice(n_nearest_features=None, *, regressor=BayesianRidge, max_iter=10):
     def build(context: MethodContext) -> BaseEstimator:
         return TransductiveImputer(
             IterativeImputer(
-                BayesianRidge(),
+                regressor(),
                 n_nearest_features=n_nearest_features,
+                max_iter=max_iter,
                 random_state=context.random_state,
             )
         )

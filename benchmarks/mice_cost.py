@@ -35,12 +35,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-from sklearn.impute import IterativeImputer
 from sklearn.linear_model import BayesianRidge
 
-from benchmarks._baselines import PointBayesianRidge, TransductiveImputer
-from benchmarks._registry import Method, get_methods
+from benchmarks._baselines import PointBayesianRidge
+from benchmarks._registry import Method, _mice, get_methods
 from benchmarks._runner import Runner, sigterm_exits
 from benchmarks._speed import speed_scenario
 
@@ -113,12 +111,7 @@ def main(argv=None) -> None:
 
 
 def _mice_rounds(rounds: int) -> Method:
-    def build(context):
-        imputer = IterativeImputer(
-            PointBayesianRidge(), max_iter=rounds, random_state=context.random_state
-        )
-        return TransductiveImputer(imputer)
-
+    build = _mice(regressor=PointBayesianRidge, max_iter=rounds)
     return Method(
         f"mice-{rounds}-rounds", f"MICE ({rounds} rounds, no kept covariance)", build
     )
