@@ -10,11 +10,16 @@
 - :class:`PointBayesianRidge`: scikit-learn's ``BayesianRidge`` without the
   posterior covariance that point predictions do not use, so that MICE fits
   in memory on a wide table.
+- :func:`imputation_rounds`: the imputation after each round of a fitted
+  ``IterativeImputer``, from one fit, for its R^2 round by round.
 
-All take a DataFrame whose feature columns are numeric and whose covariate
-columns (tissue, donor) are named in the constructor, and return the feature
-columns only, imputed, as a float64 array in input order.
+The imputers take a DataFrame whose feature columns are numeric and whose
+covariate columns (tissue, donor) are named in the constructor, and return the
+feature columns only, imputed, as a float64 array in input order.
 """
+
+from collections.abc import Iterator
+from copy import copy
 
 import numpy as np
 import pandas as pd
@@ -424,3 +429,54 @@ class PointBayesianRidge(BayesianRidge):
                 "(IterativeImputer's sample_posterior=True)."
             )
         return super().predict(X)
+
+
+def imputation_rounds(imputer, X) -> Iterator[np.ndarray]:
+    """Yield ``imputer``'s imputation of ``X`` after each of its fitted rounds.
+
+    ``IterativeImputer.transform`` replays the gene models that ``fit`` kept,
+    round after round, from the same starting fill. Replaying only the models
+    of the first ``k`` rounds therefore gives what ``max_iter=k`` would have
+    returned (without ``sample_posterior``, whose draws differ), so one
+    fit of ``max_iter=n`` rounds gives the imputation after each of them
+    without fitting anything again.
+
+    Parameters
+    ----------
+    imputer : IterativeImputer
+        Fitted, with ``sample_posterior=False``.
+    X : array-like of shape (n_samples, n_features)
+        Rows to impute; the training rows give the in-sample imputations.
+
+    Yields
+    ------
+    X_imputed : ndarray of shape (n_samples, n_features)
+        The imputation after rounds 1, 2, ..., ``imputer.n_iter_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    >>> from sklearn.impute import IterativeImputer
+    >>> from benchmarks._baselines import imputation_rounds
+    >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 6.0], [np.nan, 8.0]])
+    >>> imputer = IterativeImputer(max_iter=3, tol=0.0, random_state=0)
+    >>> last = imputer.fit_transform(X)
+    >>> rounds = list(imputation_rounds(imputer, X))
+    >>> len(rounds), bool(np.allclose(rounds[-1], last))
+    (3, True)
+    """
+    check_is_fitted(imputer)
+    if imputer.sample_posterior:
+        raise ValueError(
+            "imputation_rounds replays the fitted gene models, which with "
+            "sample_posterior=True draw new values and do not repeat the fit's."
+        )
+    per_round = len(imputer.imputation_sequence_) // max(imputer.n_iter_, 1)
+    for n_rounds in range(1, imputer.n_iter_ + 1):
+        partial = copy(imputer)
+        partial.imputation_sequence_ = imputer.imputation_sequence_[
+            : n_rounds * per_round
+        ]
+        partial.n_iter_ = n_rounds
+        yield np.asarray(partial.transform(X))

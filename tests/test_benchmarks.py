@@ -18,8 +18,10 @@ from benchmarks import _report as report
 from benchmarks.__main__ import build_parser, main
 from benchmarks._baselines import (
     GroupMedianImputer,
+    PointBayesianRidge,
     SurrogateTissueImputer,
     TransductiveImputer,
+    imputation_rounds,
 )
 from benchmarks._registry import METHODS, Method, MethodContext, get_methods
 from benchmarks._runner import RESULT_COLUMNS, Runner, held_out_scenario
@@ -548,24 +550,70 @@ def test_mice_cost_times_the_first_round_models_and_their_covariances(capsys):
     assert re.search(r"seconds per gene model: median \d+\.\d\d", printed)
 
 
-def test_mice_cost_rounds_run_iterative_imputer_beside_gain(tmp_path, capsys):
+@pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
+def test_mice_cost_rounds_score_iterative_imputer_after_each_round(tmp_path, capsys):
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
     from benchmarks import mice_cost
+    from benchmarks._speed import speed_scenario
+    from skgain.metrics import imputation_r2_score
 
     out = tmp_path / "rounds"
     args = ["--n-samples", "80", "--n-genes", "30", "--genes-timed", "1"]
     mice_cost.main([*args, "--rounds", "2", "--out", str(out)])
     printed = capsys.readouterr().out
     results = pd.read_csv(out / "results.csv").set_index("method")
-    assert list(results.index) == ["gain", "gain-covariates", "mice-2-rounds"]
+    assert list(results.index) == ["gain", "gain-covariates"]
     assert (results["status"] == "ok").all() and results["r2"].notna().all()
-    # The printed table gives each method's time against GAIN's and its R^2.
-    mice = results.loc["mice-2-rounds"]
-    seconds = mice["fit_seconds"] + mice["transform_seconds"]
+    rounds = pd.read_csv(out / "mice-rounds.csv")
+    assert list(rounds["round"]) == [1, 2]
+
+    # Each round's score is that of IterativeImputer stopped after that round.
+    scenario = speed_scenario(80, 30, 0)
+    X = scenario.test[scenario.genes].to_numpy(dtype=np.float64)
+    for n_rounds, r2 in zip(rounds["round"], rounds["r2"]):
+        alone = IterativeImputer(
+            PointBayesianRidge(), max_iter=n_rounds, tol=0.0, random_state=0
+        ).fit_transform(X)
+        expected = imputation_r2_score(
+            scenario.truth, alone, scenario.mask, scenario.groups
+        )
+        assert r2 == pytest.approx(expected, rel=1e-9)
+    assert rounds["r2"].iloc[0] != pytest.approx(rounds["r2"].iloc[1], rel=1e-6)
+
+    # The printed table gives MICE's time against GAIN's and its last R^2.
+    seconds = rounds["fit_transform_seconds"].iloc[0]
     gain = results.loc["gain"]
     ratio = seconds / (gain["fit_seconds"] + gain["transform_seconds"])
+    last = rounds["r2"].iloc[-1]
     assert re.search(
-        rf"mice-2-rounds +{seconds:.1f} +{ratio:.2f} +{mice['r2']:.3f}  ok", printed
+        rf"mice-2-rounds +{seconds:.1f} +{ratio:.2f} +{last:.3f}  ok", printed
     )
+    assert "R^2 after each round" in printed
+
+
+@pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
+def test_imputation_rounds_replay_each_round_of_a_fit():
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 6)) @ rng.normal(size=(6, 6))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    fitted = IterativeImputer(max_iter=4, tol=0.0, random_state=0)
+    fitted.fit(X)
+    replayed = list(imputation_rounds(fitted, X))
+    assert len(replayed) == 4
+    for n_rounds, imputed in enumerate(replayed, start=1):
+        alone = IterativeImputer(max_iter=n_rounds, tol=0.0, random_state=0)
+        np.testing.assert_allclose(imputed, alone.fit_transform(X), rtol=1e-12)
+    assert not np.allclose(replayed[0], replayed[-1])
+    # The fitted imputer is left whole.
+    assert fitted.n_iter_ == 4 and len(fitted.imputation_sequence_) == 4 * 6
+    with pytest.raises(ValueError, match="sample_posterior=True"):
+        sampling = IterativeImputer(max_iter=1, sample_posterior=True).fit(X)
+        next(imputation_rounds(sampling, X))
 
 
 @pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
@@ -573,8 +621,6 @@ def test_point_bayesian_ridge_predicts_as_bayesian_ridge_without_covariance():
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
     from sklearn.linear_model import BayesianRidge
-
-    from benchmarks._baselines import PointBayesianRidge
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 8)) @ rng.normal(size=(8, 8))
