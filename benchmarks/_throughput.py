@@ -71,9 +71,9 @@ def _synchronize(device: torch.device) -> None:
 
 
 def matmul_peak_gflops(
-    sizes=(1024, 2048, 3072), repeats: int = 5, device="cpu"
+    sizes=(1024, 2048, 3072), repeats: int = 5, device="cpu", dtype=torch.float32
 ) -> float:
-    """Best float32 ``torch.mm`` rate of this machine, in GFLOP/s.
+    """Best ``torch.mm`` rate of this machine in ``dtype``, in GFLOP/s.
 
     Parameters
     ----------
@@ -83,6 +83,9 @@ def matmul_peak_gflops(
         Timed products per size; the fastest counts.
     device : str or torch.device, default="cpu"
         Where to multiply.
+    dtype : torch.dtype, default=torch.float32
+        Type of the matrices: float32 for the peak that the suite's ratio is
+        against; bfloat16 for what ``mixed_precision=True`` can reach.
 
     Returns
     -------
@@ -93,9 +96,9 @@ def matmul_peak_gflops(
     generator = torch.Generator().manual_seed(0)
     best = 0.0
     for n in sizes:
-        a = torch.randn(n, n, generator=generator).to(device)
-        b = torch.randn(n, n, generator=generator).to(device)
-        out = torch.empty(n, n, device=device)
+        a = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
+        b = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
+        out = torch.empty(n, n, device=device, dtype=dtype)
         torch.mm(a, b, out=out)  # warm-up: thread pool, caches
         _synchronize(device)
         for _ in range(repeats):
@@ -390,6 +393,14 @@ def run_throughput(options, out: Path) -> Path:
     # The peak is taken before and after the steps; the higher one counts, so
     # that a machine busier during one of them does not flatter the ratio.
     peak = max(peak_before, peak_after)
+    mixed_precision = bool(step_params.get("mixed_precision"))
+    # With mixed precision the step's products run in bfloat16: say how fast
+    # they could be, beside the float32 peak that the ratio stays against.
+    bf16_peak = (
+        matmul_peak_gflops(sizes=peak_sizes, device=device, dtype=torch.bfloat16)
+        if mixed_precision
+        else None
+    )
     for row in rows:
         per_sample = row["seconds_per_step"] / row["batch_size"]
         row.update(
@@ -431,7 +442,16 @@ def run_throughput(options, out: Path) -> Path:
         f"Peak: the fastest float32 `torch.mm` of square matrices on "
         f"{n_threads} thread(s), measured before and after the training steps "
         f"({peak_before:.1f} and {peak_after:.1f} GFLOP/s; the higher, "
-        f"{peak:.1f}, is used). Training step: one step of skgain's trainer "
+        f"{peak:.1f}, is used)."
+        + (
+            f" With `mixed_precision=True` the step's products run in bfloat16, "
+            f"whose `torch.mm` peak measured after the steps is {bf16_peak:.1f} "
+            f"GFLOP/s ({bf16_peak / peak:.1f} times float32's); the ratio to "
+            "peak stays against float32's."
+            if mixed_precision
+            else ""
+        )
+        + " Training step: one step of skgain's trainer "
         "(`skgain._training._Trainer.step`: training mask, noise, hint, "
         "discriminator update, generator update), on GTEx-shaped batches of "
         f"{n_genes} genes with tissue (49 levels), sex and age covariates, "
