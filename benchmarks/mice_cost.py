@@ -72,8 +72,10 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        default=4 * 3600.0,
-        help="Seconds each method may take with --rounds (default 4 h).",
+        default=600.0,
+        help="Seconds each GAIN method may take with --rounds (default 600). "
+        "IterativeImputer runs in this process without a budget: Ctrl-C "
+        "stops it.",
     )
     options = parser.parse_args(argv)
 

@@ -367,7 +367,17 @@ def test_output_modes_agree_with_covariates_empty_features_and_indicator(
         as_frame.astype({"tissue": object}),
         check_dtype=False,
     )
-    np.testing.assert_array_equal(in_blocks, as_array)
+    # Blocks of 7 rows may run other matrix-product kernels than one block of
+    # 90 (oneDNN and MKL choose by shape on some processors): the imputed
+    # values agree to float32 rounding, everything else exactly.
+    numeric, exact = [0, 2, 3], [1, 4, 5, 6]
+    np.testing.assert_allclose(
+        in_blocks[:, numeric].astype(float),
+        as_array[:, numeric].astype(float),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    np.testing.assert_array_equal(in_blocks[:, exact], as_array[:, exact])
     observed = frame[["g1", "g3"]].notna().to_numpy()
     np.testing.assert_array_equal(
         as_frame[["g1", "g3"]].to_numpy()[observed],

@@ -801,3 +801,55 @@ def test_mixed_precision_training_is_reproducible():
     first = train(config, _data(), None, CARDINALITIES, seed=0).generator
     second = train(config, _data(), None, CARDINALITIES, seed=0).generator
     assert _same_weights(first, second)
+
+
+def _subnormal(tensor):
+    return (tensor != 0) & (tensor.abs() < torch.finfo(torch.float32).tiny)
+
+
+@pytest.mark.parametrize("flushing", [True, False])
+def test_first_moments_of_weights_without_gradient_do_not_stay_subnormal(
+    monkeypatch, flushing
+):
+    """Adam's first moment of a weight whose gradient is zero decays by beta1
+    each step; rounding keeps it among the subnormal numbers, which processors
+    compute on slowly. The trainer sets such entries to zero every
+    ``_FLUSH_SUBNORMALS_EVERY`` steps."""
+    n_steps = training._FLUSH_SUBNORMALS_EVERY
+    if not flushing:
+        # Without the flush the subnormal moments stay: the test can tell.
+        monkeypatch.setattr(training, "_FLUSH_SUBNORMALS_EVERY", 10**9)
+    trainer = _trainer(_config(batch_size=16))
+    first_layer = trainer.generator.body[0]
+    with torch.no_grad():
+        # A hidden unit that never fires: its input weights get zero gradients.
+        first_layer.bias[0] = -1e6
+    batches = [_data().rows(torch.arange(start, start + 16)) for start in (0, 16)]
+    trainer.step(batches[0])
+    moment = trainer.optimizer_g.state[first_layer.weights[0]]["exp_avg"]
+    assert first_layer.weights[0].grad[0].eq(0).all()
+    with torch.no_grad():
+        moment[0] = 1e-40  # where ~800 steps of decay would bring it
+    for step in range(n_steps):
+        trainer.step(batches[step % 2])
+    if flushing:
+        assert moment[0].eq(0).all()
+        for optimizer in (trainer.optimizer_g, trainer.optimizer_d):
+            for state in optimizer.state.values():
+                assert not _subnormal(state["exp_avg"]).any()
+                assert not _subnormal(state["exp_avg_sq"]).any()
+    else:
+        assert _subnormal(moment[0]).all()
+
+
+def test_flush_subnormal_states_zeroes_only_subnormal_entries():
+    trainer = _trainer(_config(batch_size=16))
+    trainer.step(_data().rows(torch.arange(16)))
+    state = next(iter(trainer.optimizer_g.state.values()))
+    values = torch.tensor([1e-40, -3e-42, 2e-38, -1e-30, 0.0, 0.5])
+    state["exp_avg"].view(-1)[:6] = values
+    step = state["step"].clone()
+    trainer.flush_subnormal_states()
+    expected = torch.tensor([0.0, 0.0, 2e-38, -1e-30, 0.0, 0.5])
+    assert torch.equal(state["exp_avg"].view(-1)[:6], expected)
+    assert torch.equal(state["step"], step)
