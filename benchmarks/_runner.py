@@ -422,10 +422,7 @@ class Runner:
 
     def _score(self, scenario, method, imputed):
         groups = scenario.groups
-        r2 = imputation_r2_score(scenario.truth, imputed, scenario.mask, groups)
-        rmse = imputation_rmse(
-            scenario.truth, imputed, scenario.mask, scaling=scenario.rmse_scaling
-        )
+        r2, rmse = score_imputation(scenario, imputed)
         if scenario.keep_cells:
             cells = imputation_r2_score(
                 scenario.truth,
@@ -445,7 +442,7 @@ class Runner:
             self._append_csv(
                 self._cells_path, long[CELL_COLUMNS].to_dict("records"), CELL_COLUMNS
             )
-        return float(r2), float(rmse)
+        return r2, rmse
 
     @staticmethod
     def _append_csv(path: Path, rows: list[dict], columns: list[str]):
@@ -484,6 +481,18 @@ class Runner:
         if not self._cells_path.exists():
             return pd.DataFrame(columns=CELL_COLUMNS)
         return pd.read_csv(self._cells_path)
+
+
+def score_imputation(scenario: Scenario, imputed) -> tuple[float, float]:
+    """R^2 (per tissue and gene where the scenario has tissues) and RMSE.
+
+    Both over the scenario's hidden entries, as every suite scores a method.
+    """
+    r2 = imputation_r2_score(scenario.truth, imputed, scenario.mask, scenario.groups)
+    rmse = imputation_rmse(
+        scenario.truth, imputed, scenario.mask, scaling=scenario.rmse_scaling
+    )
+    return float(r2), float(rmse)
 
 
 def job_payload(scenario: Scenario, method, paths: dict) -> dict:

@@ -45,9 +45,8 @@ from sklearn.linear_model import BayesianRidge
 
 from benchmarks._baselines import PointBayesianRidge, imputation_rounds
 from benchmarks._registry import _mice, get_methods
-from benchmarks._runner import Runner, sigterm_exits
+from benchmarks._runner import Runner, score_imputation, sigterm_exits
 from benchmarks._speed import speed_scenario
-from skgain.metrics import imputation_r2_score, imputation_rmse
 
 
 def main(argv=None) -> None:
@@ -166,15 +165,8 @@ def _mice_by_round(scenario, n_rounds: int) -> tuple[float, pd.DataFrame]:
         seconds = time.perf_counter() - start
     scores = []
     for n_done, imputed in enumerate(imputation_rounds(imputer, X), start=1):
-        scores.append(
-            {
-                "round": n_done,
-                "r2": imputation_r2_score(
-                    scenario.truth, imputed, scenario.mask, scenario.groups
-                ),
-                "rmse": imputation_rmse(scenario.truth, imputed, scenario.mask),
-            }
-        )
+        r2, rmse = score_imputation(scenario, imputed)
+        scores.append({"round": n_done, "r2": r2, "rmse": rmse})
     if not np.allclose(imputed, completed, rtol=1e-10, atol=1e-10):
         raise RuntimeError(
             "replaying the fitted models did not reproduce fit_transform's "
