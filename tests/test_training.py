@@ -17,11 +17,14 @@ from skgain._training import (
     adversarial_loss,
     build_networks,
     discriminator_loss,
+    fill_gaps,
     impute_rows,
+    random_bernoulli,
     reconstruction_loss,
     sample_hint,
     sample_training_mask,
     train,
+    unrevealed_weights,
 )
 
 
@@ -39,6 +42,14 @@ def _t(array):
     return torch.tensor(np.asarray(array, dtype=np.float32))
 
 
+def _d_loss(logits, mask, revealed):
+    return discriminator_loss(logits, mask, unrevealed_weights(revealed))
+
+
+def _adv_loss(logits, mask, revealed):
+    return adversarial_loss(logits, 1 - mask, unrevealed_weights(revealed))
+
+
 # ---------------------------------------------------------------------------
 # Losses (paper eq. 5 and 6)
 # ---------------------------------------------------------------------------
@@ -53,14 +64,14 @@ def test_discriminator_loss_matches_eq5():
     z = 1 + hidden.sum(1)  # Z = 1 + (1-b)'(1-b): 4 and 2
     per_row = (hidden * _bce(LOGITS, MASK)).sum(1) / z
     expected = per_row.mean()
-    got = discriminator_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
+    got = _d_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_discriminator_loss_ignores_revealed_entries():
     """Changing logits where b=1 leaves the loss unchanged; gradient there is 0."""
     logits = _t(LOGITS).requires_grad_(True)
-    loss = discriminator_loss(logits, _t(MASK), _t(REVEALED))
+    loss = _d_loss(logits, _t(MASK), _t(REVEALED))
     loss.backward()
     revealed = REVEALED.astype(bool)
     assert np.all(logits.grad.numpy()[revealed] == 0)
@@ -68,7 +79,7 @@ def test_discriminator_loss_ignores_revealed_entries():
 
     shifted = LOGITS.copy()
     shifted[revealed] += 5.0
-    other = discriminator_loss(_t(shifted), _t(MASK), _t(REVEALED))
+    other = _d_loss(_t(shifted), _t(MASK), _t(REVEALED))
     assert other.item() == pytest.approx(loss.item(), rel=1e-6)
 
 
@@ -77,14 +88,14 @@ def test_adversarial_loss_matches_eq6_first_term():
     z1 = 1 + hidden.sum(1)
     per_row = ((1 - MASK) * hidden * _bce(LOGITS, np.ones_like(MASK))).sum(1) / z1
     expected = per_row.mean()
-    got = adversarial_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
+    got = _adv_loss(_t(LOGITS), _t(MASK), _t(REVEALED))
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_adversarial_loss_ignores_observed_and_revealed_entries():
     """Only entries that are imputed (m=0) and not revealed (b=0) get a gradient."""
     logits = _t(LOGITS).requires_grad_(True)
-    loss = adversarial_loss(logits, _t(MASK), _t(REVEALED))
+    loss = _adv_loss(logits, _t(MASK), _t(REVEALED))
     loss.backward()
     counts = (MASK == 0) & (REVEALED == 0)
     assert np.all(logits.grad.numpy()[~counts] == 0)
@@ -92,7 +103,7 @@ def test_adversarial_loss_ignores_observed_and_revealed_entries():
 
     shifted = LOGITS.copy()
     shifted[MASK == 1] -= 7.0
-    other = adversarial_loss(_t(shifted), _t(MASK), _t(REVEALED))
+    other = _adv_loss(_t(shifted), _t(MASK), _t(REVEALED))
     assert other.item() == pytest.approx(loss.item(), rel=1e-6)
 
 
@@ -101,7 +112,7 @@ def test_adversarial_loss_is_finite_for_extreme_logits():
     logits = _t([[-200.0, 300.0]])
     mask = _t([[0.0, 0.0]])
     revealed = _t([[0.0, 0.0]])
-    got = adversarial_loss(logits, mask, revealed)
+    got = _adv_loss(logits, mask, revealed)
     assert got.item() == pytest.approx(200.0 / 3.0, rel=1e-5)
 
 
@@ -123,6 +134,99 @@ def test_reconstruction_loss_empty_target_row_contributes_zero():
     assert torch.isfinite(got)
     # The empty row still counts in the batch mean, with 0.
     assert got.item() == pytest.approx((1.0 / 1 + 0.0) / 2)
+
+
+def test_hand_written_gradients_match_autograd():
+    """The fused losses give the values and gradients of the plain formulas."""
+    generator = _seeded(0)
+    shape = (7, 33)
+    logits = 4 * torch.randn(shape, generator=generator, dtype=torch.float64)
+    generated = torch.randn(shape, generator=generator, dtype=torch.float64)
+    values = torch.randn(shape, generator=generator, dtype=torch.float64)
+    mask = (torch.rand(shape, generator=generator) < 0.6).double()
+    revealed = (torch.rand(shape, generator=generator) < 0.5).double()
+    target = (torch.rand(shape, generator=generator) < 0.7).double()
+    target[0] = 0  # an empty row
+    hidden = 1 - revealed
+    z = 1 + hidden.sum(1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    softplus = torch.nn.functional.softplus
+    weights = unrevealed_weights(revealed)
+    cases = [
+        (
+            logits,
+            lambda x: discriminator_loss(x, mask, weights),
+            lambda x: ((hidden * bce(x, mask, reduction="none")).sum(1) / z).mean(),
+        ),
+        (
+            logits,
+            lambda x: adversarial_loss(x, 1 - mask, weights),
+            lambda x: (((1 - mask) * hidden * softplus(-x)).sum(1) / z).mean(),
+        ),
+        (
+            generated,
+            lambda x: reconstruction_loss(values, x, target),
+            lambda x: (
+                (target * (values - x) ** 2).sum(1) / target.sum(1).clamp_min(1)
+            ).mean(),
+        ),
+    ]
+    for point, fused, plain in cases:
+        x = point.clone().requires_grad_(True)
+        x_plain = point.clone().requires_grad_(True)
+        got, expected = fused(x), plain(x_plain)
+        torch.testing.assert_close(got, expected)
+        # A factor other than 1 reaches the gradient, as in loss_g = 10 * rec.
+        (3 * got).backward()
+        (3 * expected).backward()
+        torch.testing.assert_close(x.grad, x_plain.grad)
+        assert torch.autograd.gradcheck(fused, (point.clone().requires_grad_(),))
+
+
+def test_fill_gaps_is_exact_and_passes_gradient_to_gaps_only():
+    generated = torch.tensor([[1.5, -2.0, 3.0], [0.25, 7.0, -1.0]], requires_grad=True)
+    values = torch.tensor([[9.0, 0.0, 0.1], [0.0, 0.3, 5.0]])
+    mask = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    imputed = fill_gaps(generated, values, mask, 1 - mask)
+    expected = torch.where(mask.bool(), values, generated.detach())
+    assert torch.equal(imputed.detach(), expected)
+    imputed.backward(torch.full_like(values, 2.0))
+    assert torch.equal(generated.grad, 2.0 * (1 - mask))
+
+
+# ---------------------------------------------------------------------------
+# Bernoulli draws from random bits
+# ---------------------------------------------------------------------------
+
+
+def test_random_bernoulli_rates_per_row():
+    probability = torch.tensor([[0.0], [0.1], [0.5], [0.9], [1.0]])
+    draws = random_bernoulli(probability, 100_000, _seeded(0))
+    assert draws.dtype == torch.bool and draws.shape == (5, 100_000)
+    rates = draws.double().mean(1).numpy()
+    assert rates[0] == 0.0 and rates[-1] == 1.0  # exact at 0 and 1
+    # 100,000 draws: standard error below 0.0016.
+    np.testing.assert_allclose(rates[1:4], [0.1, 0.5, 0.9], atol=0.008)
+
+
+def test_random_bernoulli_uses_every_bit():
+    """Draws at p = 1/2 are independent across entries and rows, bit by bit."""
+    draws = random_bernoulli(torch.full((64, 1), 0.5), 4096, _seeded(3)).double()
+    # Neighbours come from the same 64-bit word: they must not be correlated.
+    correlation = np.corrcoef(draws[:, :-1].ravel(), draws[:, 1:].ravel())[0, 1]
+    assert abs(correlation) < 0.02
+    # Near-certain draws use the top bits too: p = 1 - 2**-16 is not p = 1.
+    nearly = random_bernoulli(torch.full((4, 1), 1 - 2**-15), 2**16, _seeded(1))
+    assert 0 < (~nearly).sum() < 32
+
+
+def test_random_bernoulli_reproducible_with_seed():
+    probability = torch.full((10, 1), 0.3)
+    a = random_bernoulli(probability, 50, _seeded(4))
+    b = random_bernoulli(probability, 50, _seeded(4))
+    c = random_bernoulli(probability, 50, _seeded(5))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
 
 
 # ---------------------------------------------------------------------------
@@ -529,13 +633,13 @@ def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
     calls = {"d": [], "g": []}
     real_d, real_g = training.discriminator_loss, training.adversarial_loss
 
-    def spy_d(logits, mask, revealed):
-        calls["d"].append((mask.clone(), revealed.clone()))
-        return real_d(logits, mask, revealed)
+    def spy_d(logits, mask, weights):
+        calls["d"].append((mask.clone(), weights.clone()))
+        return real_d(logits, mask, weights)
 
-    def spy_g(logits, mask, revealed):
-        calls["g"].append((mask.clone(), revealed.clone()))
-        return real_g(logits, mask, revealed)
+    def spy_g(logits, hidden, weights):
+        calls["g"].append((1 - hidden, weights.clone()))
+        return real_g(logits, hidden, weights)
 
     monkeypatch.setattr(training, "discriminator_loss", spy_d)
     monkeypatch.setattr(training, "adversarial_loss", spy_g)
