@@ -10,6 +10,14 @@ The generator that is scored and kept can be an exponential moving average of
 the trained generator's weights (``generator_averaging``): the average moves
 less from step to step than the weights themselves, which the adversarial game
 and small batches make noisy.
+
+Speed: at GTEx width (12,557 genes) a step's matrix products are only about
+half its time on a CPU; the rest is passes over batch-by-genes tensors. So
+the losses are autograd Functions with hand-written gradients (one temporary
+each way), the masks come from 16 random bits per entry rather than a float,
+and the step avoids ``where()`` on boolean masks, which is several times
+slower than arithmetic on a CPU. ``benchmarks/`` measures the step against
+the machine's matrix-multiply peak (the ``throughput`` suite).
 """
 
 import copy
@@ -117,11 +125,13 @@ class TrainingDivergedError(FloatingPointError):
 def random_bernoulli(probability, n_columns, generator):
     """Boolean draws, ``True`` with probability ``probability[i]`` in row ``i``.
 
-    Each draw compares 16 random bits with the row's threshold: the
-    probability is rounded to a multiple of 1/65536 (exact at 0 and 1). The
-    bits come from one 64-bit draw per four entries, four times fewer draws
-    from the generator than one float per entry, which on a CPU made random
-    numbers a tenth of a GTEx-wide training step.
+    On a CPU each draw compares 16 random bits with the row's threshold: the
+    probability is rounded to a multiple of 1/65536 (exact at 0 and 1), and
+    the bits come from one 64-bit draw per four entries, four times fewer
+    draws from the generator than a float per entry. A CPU's generator makes
+    one number at a time, and at GTEx width a float per entry made the masks'
+    random numbers a tenth of a training step. Other devices draw a float per
+    entry, which costs them little.
 
     Parameters
     ----------
@@ -130,15 +140,19 @@ def random_bernoulli(probability, n_columns, generator):
     n_columns : int
         Draws per row.
     generator : torch.Generator
-        Source of the random bits, on ``probability``'s device.
+        Source of the random numbers, on ``probability``'s device.
 
     Returns
     -------
     draws : bool Tensor of shape (n_rows, n_columns)
     """
     n_rows = probability.shape[0]
+    device = probability.device
+    if device.type != "cpu":
+        uniform = torch.rand(n_rows, n_columns, generator=generator, device=device)
+        return uniform < probability
     size = n_rows * n_columns
-    words = torch.empty((size + 3) // 4, dtype=torch.int64, device=probability.device)
+    words = torch.empty((size + 3) // 4, dtype=torch.int64)
     # The full signed range: every one of the 64 bits is random.
     words.random_(-(2**63), None, generator=generator)
     bits = words.view(torch.int16)[:size].view(n_rows, n_columns)
@@ -494,9 +508,10 @@ class _ValidationSet:
 
     def __init__(self, data: TrainingData, observed_fraction_range, rng):
         self.data = data
-        visible = sample_training_mask(data.observed, observed_fraction_range, rng)
-        self.mask = visible.to(data.values.dtype)
-        self.hidden = data.observed & ~visible
+        # Kept boolean and made float one block at a time: at GTEx scale a
+        # float mask of the validation rows is another 87 MB for the fit.
+        self.visible = sample_training_mask(data.observed, observed_fraction_range, rng)
+        self.hidden = data.observed & ~self.visible
         self.baseline = float((data.values[self.hidden] ** 2).sum())
 
     @property
@@ -511,7 +526,7 @@ class _ValidationSet:
             values = self.data.values[rows]
             generated = generator(
                 values,
-                self.mask[rows],
+                self.visible[rows].to(values.dtype),
                 None,
                 self.data.codes[rows],
                 self.data.numerical[rows],
@@ -583,7 +598,7 @@ def train(
         if score > best_score:
             best_score = score
             if validation is not None:
-                best_state = copy.deepcopy(imputer.state_dict())
+                best_state = _checkpoint(imputer, best_state)
         if stale_epochs >= config.n_iter_no_change:
             result.converged = True
             break
@@ -608,6 +623,21 @@ def _run_epoch(trainer, data, batch_size, rng):
         n_batches += 1
     # One device synchronisation per epoch rather than per batch.
     return float(total_g) / n_batches, float(total_d) / n_batches
+
+
+def _checkpoint(network, previous):
+    """A copy of ``network``'s weights, written over ``previous`` when given.
+
+    Reusing the previous checkpoint's tensors keeps one copy of the weights
+    alive, not two for a moment at every improvement (52 MB each for a
+    generator of GTEx width).
+    """
+    state = network.state_dict()
+    if previous is None:
+        return {name: tensor.detach().clone() for name, tensor in state.items()}
+    for name, tensor in state.items():
+        previous[name].copy_(tensor)
+    return previous
 
 
 def _handle_divergence(epoch, loss_g, loss_d, config, best_state, result):

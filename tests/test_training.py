@@ -199,11 +199,17 @@ def test_fill_gaps_is_exact_and_passes_gradient_to_gaps_only():
 # ---------------------------------------------------------------------------
 
 
-def test_random_bernoulli_rates_per_row():
-    probability = torch.tensor([[0.0], [0.1], [0.5], [0.9], [1.0]])
-    draws = random_bernoulli(probability, 100_000, _seeded(0))
+_DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+@pytest.mark.parametrize("device", _DEVICES)
+def test_random_bernoulli_rates_per_row(device):
+    probability = torch.tensor([[0.0], [0.1], [0.5], [0.9], [1.0]], device=device)
+    generator = torch.Generator(device=device).manual_seed(0)
+    draws = random_bernoulli(probability, 100_000, generator)
     assert draws.dtype == torch.bool and draws.shape == (5, 100_000)
-    rates = draws.double().mean(1).numpy()
+    assert draws.device == probability.device
+    rates = draws.double().mean(1).cpu().numpy()
     assert rates[0] == 0.0 and rates[-1] == 1.0  # exact at 0 and 1
     # 100,000 draws: standard error below 0.0016.
     np.testing.assert_allclose(rates[1:4], [0.1, 0.5, 0.9], atol=0.008)
