@@ -134,6 +134,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     learning_rate_init : float, default=2e-3
         Learning rate of both optimizers.
 
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Learning-rate schedule after the warm-up. ``"constant"`` keeps
+        ``learning_rate_init``. ``"cosine"`` lowers it along a half cosine
+        to 0 at the last step of ``max_iter`` epochs, so that the networks
+        settle by then: a fit's length is then set by ``max_iter`` (early
+        stopping can still end it sooner), which bounds the time of a fit on
+        a large table. See :ref:`large-tables`.
+
     warmup_steps : int, default=100
         Number of training steps over which the learning rate rises linearly
         from ``learning_rate_init / warmup_steps`` to ``learning_rate_init``.
@@ -296,6 +304,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "optimizer": [StrOptions({"adam", "rmsprop"})],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant", "cosine"})],
         "warmup_steps": [Interval(numbers.Integral, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -327,6 +336,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         optimizer="adam",
         batch_size=128,
         learning_rate_init=2e-3,
+        learning_rate="constant",
         warmup_steps=100,
         max_iter=200,
         early_stopping=True,
@@ -354,6 +364,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.warmup_steps = warmup_steps
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -460,6 +471,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             tol=float(self.tol),
             verbose=int(self.verbose),
             mixed_precision=bool(self.mixed_precision),
+            learning_rate_schedule=self.learning_rate,
         )
 
     def _reset_training_history(self):

@@ -55,6 +55,7 @@ class TrainingConfig:
     tol: float
     verbose: int
     mixed_precision: bool = False
+    learning_rate_schedule: str = "constant"
 
 
 @dataclass
@@ -366,15 +367,22 @@ def _linear_warmup(optimizer, steps):
     )
 
 
+def _cosine_decay(optimizer, steps):
+    # Chained after the warm-up: each of the two scales the rate the other
+    # leaves, so the rate rises, then falls along a half cosine to 0.
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+
+
 class _Trainer:
     """Holds the networks, optimizers and random stream of one training run.
 
     ``averaged`` is the generator to score and keep: the moving average of
     the trained generator's weights, or the trained generator itself when
-    ``generator_averaging`` is 0.
+    ``generator_averaging`` is 0. ``total_steps`` is the length of the
+    cosine schedule, when the configuration asks for one.
     """
 
-    def __init__(self, config, generator, discriminator, rng):
+    def __init__(self, config, generator, discriminator, rng, total_steps=None):
         self.config = config
         self.generator = generator
         self.discriminator = discriminator
@@ -389,11 +397,17 @@ class _Trainer:
             if discriminator is not None
             else None
         )
-        self.warmups = [
-            _linear_warmup(optimizer, config.warmup_steps)
-            for optimizer in (self.optimizer_g, self.optimizer_d)
-            if optimizer is not None and config.warmup_steps
-        ]
+        optimizers = [o for o in (self.optimizer_g, self.optimizer_d) if o is not None]
+        self.schedules = []
+        if config.warmup_steps:
+            self.schedules += [
+                _linear_warmup(optimizer, config.warmup_steps)
+                for optimizer in optimizers
+            ]
+        if config.learning_rate_schedule == "cosine":
+            self.schedules += [
+                _cosine_decay(optimizer, total_steps) for optimizer in optimizers
+            ]
         self.n_steps = 0
 
     def _forward(self, network, *inputs) -> torch.Tensor:
@@ -443,8 +457,8 @@ class _Trainer:
         self.optimizer_g.step()
         if self.averaged is not self.generator:
             self._update_average()
-        for warmup in self.warmups:
-            warmup.step()
+        for schedule in self.schedules:
+            schedule.step()
         self.n_steps += 1
         if self.n_steps % _FLUSH_SUBNORMALS_EVERY == 0:
             self.flush_subnormal_states()
@@ -562,7 +576,10 @@ def train(
         seed,
         device,
     )
-    trainer = _Trainer(config, generator, discriminator, rng)
+    steps_per_epoch = -(-train_data.n_samples // config.batch_size)
+    trainer = _Trainer(
+        config, generator, discriminator, rng, config.max_iter * steps_per_epoch
+    )
     # The generator that imputes: scored, checkpointed and returned.
     imputer = trainer.averaged
     validation = None

@@ -665,6 +665,60 @@ def _trainer(config):
     )
 
 
+@pytest.mark.parametrize("warmup_steps", [0, 4])
+def test_cosine_schedule_follows_warmup_then_half_cosine(warmup_steps):
+    config = _config(
+        learning_rate_schedule="cosine",
+        warmup_steps=warmup_steps,
+        learning_rate=0.01,
+        batch_size=16,
+    )
+    generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
+    trainer = training._Trainer(
+        config, generator, discriminator, torch.Generator().manual_seed(0), 10
+    )
+    batch = _data(16)
+    for step in range(1, 11):
+        trainer.step(batch)
+        warm = 1.0
+        if warmup_steps:
+            fraction = min(step, warmup_steps) / warmup_steps
+            warm = 1 / warmup_steps + (1 - 1 / warmup_steps) * fraction
+        expected = 0.01 * warm * 0.5 * (1 + np.cos(np.pi * step / 10))
+        for optimizer in (trainer.optimizer_g, trainer.optimizer_d):
+            assert optimizer.param_groups[0]["lr"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_constant_schedule_keeps_the_rate_after_warmup():
+    config = _config(warmup_steps=2, learning_rate=0.01, batch_size=16)
+    trainer = _trainer(config)
+    for _ in range(5):
+        trainer.step(_data(16))
+    assert trainer.optimizer_g.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
+def test_train_sizes_the_cosine_schedule_to_max_iter():
+    """The rate falls along the whole of max_iter epochs, to near 0."""
+    config = _config(
+        learning_rate_schedule="cosine", max_iter=3, batch_size=16, early_stopping=False
+    )
+    rates = []
+    real_step = training._Trainer.step
+
+    def step(self, batch):
+        rates.append(self.optimizer_g.param_groups[0]["lr"])
+        return real_step(self, batch)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training._Trainer, "step", step)
+        train(config, _data(64), None, CARDINALITIES, 0)
+    assert len(rates) == 3 * 4  # 4 batches of 16 per epoch
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    # The last step runs at the schedule's step 11 of 12: near 0, not 0.
+    last = config.learning_rate * 0.5 * (1 + np.cos(np.pi * 11 / 12))
+    assert rates[-1] == pytest.approx(last, rel=1e-9)
+
+
 @pytest.mark.parametrize("adversarial", [True, False])
 def test_training_step_multiplies_only_what_the_gradients_need(adversarial):
     """Matrix-product FLOPs of one step against a count by hand.
