@@ -140,7 +140,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         to 0 at the last step of ``max_iter`` epochs, so that the networks
         settle by then: a fit's length is then set by ``max_iter`` (early
         stopping can still end it sooner), which bounds the time of a fit on
-        a large table. See :ref:`large-tables`.
+        a large table, and reaching ``max_iter`` then gives no
+        :class:`~sklearn.exceptions.ConvergenceWarning`. See
+        :ref:`large-tables`.
 
     warmup_steps : int, default=100
         Number of training steps over which the learning rate rises linearly
@@ -515,7 +517,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif not result.converged:
+        elif not result.converged and self.learning_rate == "constant":
+            # Under the cosine schedule max_iter is the planned end: the
+            # rate has come down to 0, and more epochs would not change much.
             warnings.warn(
                 f"GAINImputer reached max_iter={self.max_iter} epochs before the "
                 "monitored score stopped improving; increase max_iter or tol.",

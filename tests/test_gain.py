@@ -4,6 +4,7 @@ import io
 import pickle
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -465,6 +466,23 @@ def test_training_history_and_early_stopping(low_rank_data):
         without.fit(X_missing[:300])
     assert without.validation_scores_ == []
     assert without.n_iter_ == 5
+
+
+def test_cosine_schedule_runs_max_iter_without_convergence_warning(low_rank_data):
+    """Under the cosine schedule max_iter is the planned end, not a failure."""
+    _, X_missing, _ = low_rank_data
+    params = dict(hidden_layer_sizes=(32,), max_iter=4, random_state=0)
+    cosine = GAINImputer(learning_rate="cosine", n_iter_no_change=100, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cosine.fit(X_missing[:300])
+    assert cosine.n_iter_ == 4
+    constant = GAINImputer(n_iter_no_change=100, **params).fit(X_missing[:300])
+    # The first epoch's rates agree (the decay has barely started); the
+    # last ones do not.
+    assert cosine.loss_curve_[0] == pytest.approx(constant.loss_curve_[0], rel=0.05)
+    assert cosine.validation_scores_ != constant.validation_scores_
+    assert np.all(np.isfinite(cosine.transform(X_missing[:50])))
 
 
 def test_gain_mse_has_no_discriminator(low_rank_data):
