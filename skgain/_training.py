@@ -204,30 +204,22 @@ class _WeightedBinaryCrossEntropy(torch.autograd.Function):
     Autograd would keep and revisit several logits-sized temporaries; here
     the forward pass makes one (the softplus) and the backward pass one (the
     gradient). At GTEx width, autograd's elementwise work on the losses was
-    about a fifth of a CPU training step.
-    ``target`` is a tensor or the number 1. BCE with logits is
+    about a fifth of a CPU training step. ``target`` is the mask, or a
+    0-dimensional 1 for the adversarial loss. BCE with logits is
     ``softplus(l) - t*l``, without overflow for large ``|l|``, and its
     derivative is ``sigmoid(l) - t``.
     """
 
     @staticmethod
     def forward(ctx, logits, target, weight):
-        per_entry = F.softplus(logits)
-        if torch.is_tensor(target):
-            per_entry.addcmul_(target, logits, value=-1)
-        else:
-            per_entry.sub_(logits, alpha=target)
-        ctx.save_for_backward(
-            logits, weight, *([target] if torch.is_tensor(target) else [])
-        )
-        ctx.scalar_target = None if torch.is_tensor(target) else target
+        per_entry = F.softplus(logits).addcmul_(target, logits, value=-1)
+        ctx.save_for_backward(logits, target, weight)
         return torch.dot(per_entry.view(-1), weight.reshape(-1))
 
     @staticmethod
     def backward(ctx, grad_output):
-        logits, weight, *target = ctx.saved_tensors
-        gradient = torch.sigmoid(logits)
-        gradient.sub_(target[0] if target else ctx.scalar_target)
+        logits, target, weight = ctx.saved_tensors
+        gradient = torch.sigmoid(logits).sub_(target)
         gradient.mul_(weight).mul_(grad_output)
         return gradient, None, None
 
@@ -306,7 +298,9 @@ def adversarial_loss(logits, hidden, weights):
     come from :func:`unrevealed_weights`.
     """
     # -log(sigmoid(l)) is the BCE against target 1.
-    return _WeightedBinaryCrossEntropy.apply(logits, 1.0, hidden * weights)
+    return _WeightedBinaryCrossEntropy.apply(
+        logits, logits.new_ones(()), hidden * weights
+    )
 
 
 def reconstruction_loss(values, generated, target_mask):
