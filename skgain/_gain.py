@@ -497,7 +497,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         result = train(
             config,
             data.subset(torch.from_numpy(train_rows).to(device)),
-            data.rows(torch.from_numpy(validation_rows).to(device))
+            data.subset(torch.from_numpy(validation_rows).to(device))
             if validation_rows.size
             else None,
             self._covariate_encoder.cardinalities,

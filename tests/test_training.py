@@ -539,12 +539,33 @@ def _script_validation_scores(monkeypatch, scores):
     """Make the validation score follow ``scores``; record each epoch's weights."""
     states = []
 
-    def fake_score(self, generator, batch_size):
+    def fake_score(self, generator):
         states.append(copy.deepcopy(generator.state_dict()))
         return scores[len(states) - 1]
 
     monkeypatch.setattr(training._ValidationSet, "score", fake_score)
     return states
+
+
+def test_validation_score_blocks_of_a_row_subset(monkeypatch):
+    # Scored in blocks of rows read from a subset of the tensors, the score is
+    # the one computed on a copy of those rows in one piece.
+    monkeypatch.setattr(training, "_SCORE_ROWS", 7)
+    data = _data()
+    index = torch.tensor([3, 40, 5, 17, 22, 9, 31, 2, 60, 11, 50, 1, 44, 8, 27])
+    validation = training._ValidationSet(data.subset(index), (0.5, 0.95), _seeded(2))
+    generator = Generator(data.values.shape[1], CARDINALITIES, 1, (8,))
+    rows = data.rows(index)
+    visible = sample_training_mask(rows.observed, (0.5, 0.95), _seeded(2))
+    hidden = rows.observed & ~visible
+    with torch.no_grad():
+        generated = generator(
+            rows.values, visible.float(), None, rows.codes, rows.numerical
+        )
+    error = ((generated - rows.values)[hidden] ** 2).sum()
+    expected = 1 - float(error) / float((rows.values[hidden] ** 2).sum())
+    assert torch.equal(validation.hidden, hidden)
+    assert validation.score(generator) == pytest.approx(expected, rel=1e-5)
 
 
 def _state_equal(module, state):
