@@ -218,7 +218,10 @@ def run_gtex_fit(options, out: Path) -> Path:
         "per (tissue, gene) over the hidden entries, averaged. The target: "
         f"fit in at most {GTEX_FIT_TARGET_SECONDS // 60} minutes.",
         "## Results",
-        _gtex_fit_table(results),
+        _gtex_fit_table(results, n_samples * n_genes * 4 / 2**20),
+        "Peak MB: growth of the process's peak resident memory during fit and "
+        "imputation, in MiB (2^20 bytes), like the float32 gene matrix it is "
+        "compared with.",
     ]
     return _write(out, "\n\n".join(text))
 
@@ -232,7 +235,8 @@ def _settings(gain_params: dict) -> str:
     return f"its defaults except {listed}"
 
 
-def _gtex_fit_table(results: pd.DataFrame) -> str:
+def _gtex_fit_table(results: pd.DataFrame, matrix_mb: float) -> str:
+    """Results table; ``matrix_mb``: the float32 gene matrix in MiB."""
     rows = []
     for _, row in results.iterrows():
         ok = row["status"] == OK
@@ -246,6 +250,7 @@ def _gtex_fit_table(results: pd.DataFrame) -> str:
                 f"{row['transform_seconds']:.1f}" if ok else "-",
                 f"{row['r2']:.3f}" if ok else "-",
                 f"{row['peak_memory_mb']:.0f}" if ok else "-",
+                f"{row['peak_memory_mb'] / matrix_mb:.2f}" if ok else "-",
                 ("yes" if fit <= GTEX_FIT_TARGET_SECONDS else "no") if ok else "no",
                 report.status_cell(row),
             ]
@@ -258,6 +263,7 @@ def _gtex_fit_table(results: pd.DataFrame) -> str:
         "impute s",
         "R^2",
         "peak MB",
+        f"x gene matrix ({matrix_mb:.0f} MB)",
         f"fit within {GTEX_FIT_TARGET_SECONDS // 60} min",
         "status",
     ]

@@ -473,6 +473,11 @@ def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
     report = (out / "report.md").read_text()
     assert "fit within 30 min" in report
     assert "| GAIN (covariates) |" in report
+    # The peak against the float32 gene matrix, both in MiB: tiny is 120 x 40.
+    matrix_mb = 120 * 40 * 4 / 2**20
+    assert f"x gene matrix ({matrix_mb:.0f} MB)" in report
+    ratio = results["peak_memory_mb"].iloc[0] / matrix_mb
+    assert f"| {ratio:.2f} |" in report
 
 
 def test_gtex_fit_report_names_the_settings_that_differ_from_the_defaults():
