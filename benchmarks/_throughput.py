@@ -18,9 +18,11 @@ output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
 peak memory against the size of the input.
 """
 
+import multiprocessing
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -301,6 +303,13 @@ def measure_fit(
     }
 
 
+def _in_fresh_process(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` run in a new Python process."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def _one_epoch_imputer(seed: int, **params) -> GAINImputer:
     """A default GAINImputer for the frames below, trained for one epoch."""
     return GAINImputer(
@@ -381,14 +390,21 @@ def run_throughput(options, out: Path) -> Path:
                     file=sys.stderr,
                     flush=True,
                 )
+    # Each in a process of its own: memory that an earlier measurement freed
+    # but the allocator kept would otherwise be reused and hide part of the
+    # next one's peak.
     imputations = {
-        output: measure_imputation(
-            n_genes, impute_rows, output=output, gain_params=gain_params
+        output: _in_fresh_process(
+            measure_imputation,
+            n_genes,
+            impute_rows,
+            output=output,
+            gain_params=gain_params,
         )
         for output in ("pandas", "numpy")
     }
     fit_rows = 300 if tiny else GTEX_SAMPLES
-    fit = measure_fit(n_genes, fit_rows, gain_params=gain_params)
+    fit = _in_fresh_process(measure_fit, n_genes, fit_rows, gain_params=gain_params)
     peak_after = matmul_peak_gflops(sizes=peak_sizes, device=device)
     # The peak is taken before and after the steps; the higher one counts, so
     # that a machine busier during one of them does not flatter the ratio.
@@ -469,8 +485,9 @@ def run_throughput(options, out: Path) -> Path:
         f"and one epoch of `GAINImputer.fit` on {fit_rows} rows (10% missing, "
         "same covariates, default settings with `max_iter=1`: checks, "
         "standardisation, copy to tensors, validation split, one epoch and one "
-        "validation pass). Memory is the growth of the process's peak resident "
-        "memory during the call, against the size of the float32 gene matrix. "
+        "validation pass), each in a fresh Python process. Memory is the "
+        "growth of that process's peak resident memory during the call, in "
+        "MiB, against the size of the float32 gene matrix. "
         "pandas output: tissue and sex are categorical columns and "
         '`set_output(transform="pandas")`; numpy output: they are integer '
         "codes, so the output is one float32 array.",
