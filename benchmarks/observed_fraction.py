@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Measure how much of its observed data the generator should see while training.
+
+``observed_fraction_range=(low, high)``: each training sample keeps a share
+``u ~ U(low, high)`` of its observed entries visible and the generator learns
+to recover the rest. On a table that has gaps of its own, the generator then
+trains on samples with more gaps than those it imputes in the end. This script
+scores a few ranges on two tables with half their entries missing, training
+data included:
+
+- wide: the ``speed`` suite's table (1,000 GTEx-like samples x 2,000 genes,
+  in-sample imputation, R^2 per (tissue, gene) over the hidden entries), GAIN
+  without covariates as in that suite;
+- narrow: 1,200 samples x 10 genes whose means depend on one of 12 tissues,
+  fitted on 900 rows with the tissue as covariate, R^2 on the hidden entries
+  of the other 300 rows.
+
+Run: ``python -m benchmarks.observed_fraction``.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from benchmarks._runner import score_imputation
+from benchmarks._speed import speed_scenario
+from skgain import GAINImputer
+
+RANGES = [(0.5, 0.95), (0.7, 0.95), (0.8, 0.95), (0.9, 1.0), (0.95, 0.95)]
+
+
+def narrow_table(seed: int = 0):
+    """Tissue-dependent expression, 10 genes, half the entries missing."""
+    rng = np.random.RandomState(seed)
+    n_samples, n_genes, n_tissues = 1200, 10, 12
+    tissue = rng.randint(n_tissues, size=n_samples)
+    X = 1.5 * rng.normal(size=(n_tissues, n_genes))[tissue]
+    X += rng.normal(size=X.shape)
+    mask = rng.uniform(size=X.shape) < 0.5
+    frame = pd.DataFrame(
+        np.where(mask, np.nan, X), columns=[f"gene{j}" for j in range(n_genes)]
+    )
+    frame["tissue"] = pd.Categorical([f"tissue{t}" for t in tissue])
+    return X, frame, mask
+
+
+def wide_r2(scenario, observed_fraction_range, seed):
+    imputer = GAINImputer(
+        observed_fraction_range=observed_fraction_range, random_state=seed
+    )
+    X = scenario.train[scenario.genes]
+    imputed = imputer.fit(X).transform(X)
+    return score_imputation(scenario, imputed)[0], imputer.n_iter_
+
+
+def narrow_r2(table, observed_fraction_range, seed):
+    X, frame, mask = table
+    train, test = np.arange(900), np.arange(900, len(frame))
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"],
+        observed_fraction_range=observed_fraction_range,
+        random_state=seed,
+    )
+    imputed = imputer.fit(frame.iloc[train]).transform(frame.iloc[test])
+    imputed = imputed[:, :-1].astype(float)
+    hidden = mask[test]
+    columns = np.nonzero(hidden)[1]
+    truth = X[test][hidden]
+    baseline = X[train].mean(axis=0)[columns]
+    r2 = 1 - ((imputed[hidden] - truth) ** 2).sum() / ((truth - baseline) ** 2).sum()
+    return r2, imputer.n_iter_
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    tables = {
+        "wide 1000x2000, in-sample": (speed_scenario(1000, 2000, args.seed), wide_r2),
+        "narrow 1200x10, held-out rows": (narrow_table(args.seed), narrow_r2),
+    }
+    print("| data | observed_fraction_range | R^2 | epochs | fit + impute s |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, (table, score) in tables.items():
+        for observed_fraction_range in RANGES:
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                r2, epochs = score(table, observed_fraction_range, args.seed)
+            seconds = time.perf_counter() - start
+            print(
+                f"| {name} | {observed_fraction_range} | {r2:.3f} | {epochs} "
+                f"| {seconds:.1f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
