@@ -34,7 +34,11 @@ RANGES = [(0.5, 0.95), (0.7, 0.95), (0.8, 0.95), (0.9, 1.0), (0.95, 0.95)]
 
 
 def narrow_table(seed: int = 0):
-    """Tissue-dependent expression, 10 genes, half the entries missing."""
+    """Tissue-dependent expression, 10 genes, half the entries missing.
+
+    The table of the ``tissue_data`` fixture of ``tests/test_gain.py``, built
+    here too so that this script does not depend on the tests.
+    """
     rng = np.random.RandomState(seed)
     n_samples, n_genes, n_tissues = 1200, 10, 12
     tissue = rng.randint(n_tissues, size=n_samples)

@@ -516,8 +516,8 @@ class _ValidationSet:
 
     ``data`` may be a row subset of the training tensors: the values are read
     ``_SCORE_ROWS`` rows at a time, so that neither the validation rows nor
-    the generator's work on them is ever held whole (at GTEx scale, 87 MB for
-    the rows and about 250 MB of temporaries for blocks of 1,024 rows).
+    the generator's work on them is ever held whole. A copy of the rows and
+    blocks of 1,024 of them added 250 MB to the peak of a GTEx-sized fit.
     """
 
     def __init__(self, data: TrainingData, observed_fraction_range, rng):
