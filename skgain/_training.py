@@ -21,6 +21,7 @@ the machine's matrix-multiply peak (the ``throughput`` suite).
 """
 
 import copy
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -123,8 +124,8 @@ class TrainingDivergedError(FloatingPointError):
     """Training produced a non-finite loss and no finite checkpoint exists."""
 
 
-def random_bernoulli(probability, n_columns, generator):
-    """Boolean draws, ``True`` with probability ``probability[i]`` in row ``i``.
+def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):
+    """Draws that are 1 (``True``) with probability ``probability[i]`` in row ``i``.
 
     On a CPU each draw compares 16 random bits with the row's threshold: the
     probability is rounded to a multiple of 1/65536 (exact at 0 and 1), and
@@ -142,16 +143,19 @@ def random_bernoulli(probability, n_columns, generator):
         Draws per row.
     generator : torch.Generator
         Source of the random numbers, on ``probability``'s device.
+    dtype : torch.dtype, default=torch.bool
+        Type of the draws. A float type gets 0 and 1 straight from the
+        comparison, as fast as booleans and without a conversion pass.
 
     Returns
     -------
-    draws : bool Tensor of shape (n_rows, n_columns)
+    draws : Tensor of shape (n_rows, n_columns) and type ``dtype``
     """
     n_rows = probability.shape[0]
     device = probability.device
     if device.type != "cpu":
         uniform = torch.rand(n_rows, n_columns, generator=generator, device=device)
-        return uniform < probability
+        return (uniform < probability).to(dtype)
     size = n_rows * n_columns
     words = torch.empty((size + 3) // 4, dtype=torch.int64)
     # The full signed range: every one of the 64 bits is random.
@@ -162,7 +166,61 @@ def random_bernoulli(probability, n_columns, generator):
     # A probability of 1 needs the threshold 32768, beyond int16; comparing
     # in int32 costs a conversion, so only then.
     exact_dtype = torch.int16 if bool(threshold.max() < 32768) else torch.int32
-    return bits < threshold.to(exact_dtype)
+    draws = torch.empty(n_rows, n_columns, dtype=dtype)
+    return torch.lt(bits, threshold.to(exact_dtype), out=draws)
+
+
+def random_normal(shape, generator, device):
+    """Standard normal draws of ``shape``, cheaply on a CPU.
+
+    On a CPU the draws come from the Box-Muller transform of 16-bit uniforms:
+    each 64-bit draw from the generator gives two radii and two angles, so
+    four normal numbers, where ``torch.randn`` asks its generator for one
+    number per entry. At GTEx width and batch 512 this took 9 ms of a
+    training step against ``torch.randn``'s 27 ms. The uniforms sit at the
+    midpoints of 65,536 bins, so no draw is beyond 4.855 in absolute value
+    (a standard normal is, once in 830,000 draws); the variance is 1 to
+    within 1e-4. Other devices use ``torch.randn``, which costs them little.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the draws.
+    generator : torch.Generator
+        Source of the random numbers, on ``device``.
+    device : torch.device
+        Device of the draws.
+
+    Returns
+    -------
+    draws : float32 Tensor of shape ``shape``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgain._training import random_normal
+    >>> rng = torch.Generator().manual_seed(0)
+    >>> draws = random_normal((1000, 1000), rng, torch.device("cpu"))
+    >>> round(draws.mean().item(), 2), round(draws.std().item(), 2)
+    (0.0, 1.0)
+    """
+    device = torch.device(device)
+    if device.type != "cpu":
+        return torch.randn(shape, generator=generator, device=device)
+    size = math.prod(shape)
+    n_pairs = (size + 1) // 2
+    words = torch.empty((2 * n_pairs + 3) // 4, dtype=torch.int64)
+    words.random_(-(2**63), None, generator=generator)
+    bits = words.view(torch.int16)
+    # Uniform u = (k + 1/2) / 65536 for k = bits + 32768 in [0, 65535]:
+    # never 0, so the radius sqrt(-2 log u) is finite.
+    radius = bits[:n_pairs].to(torch.float32).add_(32768.5).log_()
+    radius.sub_(math.log(65536)).mul_(-2).sqrt_()
+    angle = bits[n_pairs : 2 * n_pairs].to(torch.float32).mul_(math.pi / 32768)
+    draws = torch.empty(2 * n_pairs)
+    torch.cos(angle, out=draws[:n_pairs]).mul_(radius)
+    torch.sin(angle, out=draws[n_pairs:]).mul_(radius)
+    return draws[:size].view(shape)
 
 
 def sample_training_mask(observed, observed_fraction_range, generator):
@@ -182,20 +240,21 @@ def sample_training_mask(observed, observed_fraction_range, generator):
 def sample_hint(mask, hint_rate, generator):
     """Hint ``h = b*m + 0.5*(1-b)`` with ``b ~ Bernoulli(p)``, ``p ~ U(alpha, beta)``.
 
-    Returns the hint and ``b`` (paper eq. 4) as float tensors; ``p`` is drawn
-    once per row.
+    Returns the hint and ``1 - b``, the entries the hint does not reveal
+    (paper eq. 4), as float tensors; ``p`` is drawn once per row. The losses
+    need only ``1 - b``, so that is what is drawn, with probability ``1 - p``.
     """
     alpha, beta = hint_rate
     n_samples, n_features = mask.shape
     rate = alpha + (beta - alpha) * torch.rand(
         n_samples, 1, generator=generator, device=mask.device
     )
-    revealed = random_bernoulli(rate, n_features, generator).to(mask.dtype)
-    # b*m + 0.5*(1-b) is lerp(0.5, m, b): one pass, exact at b = 0 and 1
+    unrevealed = random_bernoulli(1 - rate, n_features, generator, mask.dtype)
+    # b*m + 0.5*(1-b) is lerp(m, 0.5, 1-b): one pass, exact at b = 0 and 1
     # (where() on a boolean is several times slower on a CPU).
     half = torch.tensor(0.5, dtype=mask.dtype, device=mask.device)
-    hint = torch.lerp(half, mask, revealed)
-    return hint, revealed
+    hint = torch.lerp(mask, half, unrevealed)
+    return hint, unrevealed
 
 
 class _WeightedBinaryCrossEntropy(torch.autograd.Function):
@@ -244,24 +303,24 @@ class _FillGaps(torch.autograd.Function):
     """``m*x + (1-m)*G``: the visible values, and the generator's output elsewhere.
 
     Forward is ``lerp``, exact at weights 0 and 1 and, unlike ``where()``, as
-    fast as arithmetic on a CPU; backward reuses the caller's ``1 - m``
-    instead of rebuilding it, as lerp's own gradient would.
+    fast as arithmetic on a CPU; backward is ``g - g*m``, one pass that is
+    ``g*(1-m)`` exactly, where lerp's own gradient would first build ``1 - m``.
     """
 
     @staticmethod
-    def forward(ctx, generated, values, mask, hidden):
-        ctx.save_for_backward(hidden)
+    def forward(ctx, generated, values, mask):
+        ctx.save_for_backward(mask)
         return torch.lerp(generated, values, mask)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (hidden,) = ctx.saved_tensors
-        return grad_output * hidden, None, None, None
+        (mask,) = ctx.saved_tensors
+        return torch.addcmul(grad_output, grad_output, mask, value=-1), None, None
 
 
-def fill_gaps(generated, values, mask, hidden):
-    """The imputed matrix ``m*x + (1-m)*G`` of paper eq. 2, given ``hidden = 1 - m``."""
-    return _FillGaps.apply(generated, values, mask, hidden)
+def fill_gaps(generated, values, mask):
+    """The imputed matrix ``m*x + (1-m)*G`` of paper eq. 2."""
+    return _FillGaps.apply(generated, values, mask)
 
 
 def _per_row(entries, normaliser):
@@ -272,14 +331,13 @@ def _per_row(entries, normaliser):
     return torch.mul(entries, scale)
 
 
-def unrevealed_weights(revealed):
+def unrevealed_weights(unrevealed):
     """``(1 - b) / Z`` per entry over the batch size, ``Z = 1 + sum(1 - b)`` per row.
 
-    The weights of paper eq. 5 and of the first term of eq. 6: entries the
-    hint reveals do not count, and each row's sum is normalised by ``Z``.
-    Computed once per step for both losses.
+    The weights of paper eq. 5 and of the first term of eq. 6, given
+    ``unrevealed = 1 - b``: entries the hint reveals do not count, and each
+    row's sum is normalised by ``Z``. Computed once per step for both losses.
     """
-    unrevealed = 1 - revealed
     return _per_row(unrevealed, 1 + unrevealed.sum(1, keepdim=True))
 
 
@@ -291,15 +349,17 @@ def discriminator_loss(logits, mask, weights):
     return _WeightedBinaryCrossEntropy.apply(logits, mask, weights)
 
 
-def adversarial_loss(logits, hidden, weights):
+def adversarial_loss(logits, mask, weights):
     """First term of paper eq. 6: -log D on imputed, unrevealed entries over Z1.
 
-    ``hidden`` is ``1 - m``: the entries the generator filled in; ``weights``
-    come from :func:`unrevealed_weights`.
+    The imputed entries are those where ``mask`` is 0; ``weights`` come from
+    :func:`unrevealed_weights`.
     """
+    # (1 - m) * w as w - w*m: one pass instead of two.
+    imputed_weights = torch.addcmul(weights, weights, mask, value=-1)
     # -log(sigmoid(l)) is the BCE against target 1.
     return _WeightedBinaryCrossEntropy.apply(
-        logits, logits.new_ones(()), hidden * weights
+        logits, logits.new_ones(()), imputed_weights
     )
 
 
@@ -424,9 +484,7 @@ class _Trainer:
             observed, config.observed_fraction_range, self.rng
         )
         mask = visible.to(batch.values.dtype)
-        noise = torch.randn(
-            batch.values.shape, generator=self.rng, device=batch.values.device
-        )
+        noise = random_normal(batch.values.shape, self.rng, batch.values.device)
         generated = self._forward(
             self.generator, batch.values, mask, noise, batch.codes, batch.numerical
         )
@@ -436,16 +494,15 @@ class _Trainer:
         )
         loss_d = torch.zeros((), device=batch.values.device)
         if self.discriminator is not None:
-            hidden = 1 - mask
-            imputed = fill_gaps(generated, batch.values, mask, hidden)
-            hint, revealed = sample_hint(mask, config.hint_rate, self.rng)
-            weights = unrevealed_weights(revealed)
+            imputed = fill_gaps(generated, batch.values, mask)
+            hint, unrevealed = sample_hint(mask, config.hint_rate, self.rng)
+            weights = unrevealed_weights(unrevealed)
             loss_d = self._discriminator_step(imputed, hint, mask, weights, batch)
             self.discriminator.requires_grad_(False)
             logits = self._forward(
                 self.discriminator, imputed, hint, batch.codes, batch.numerical
             )
-            loss_g = loss_g + adversarial_loss(logits, hidden, weights)
+            loss_g = loss_g + adversarial_loss(logits, mask, weights)
             self.discriminator.requires_grad_(True)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -744,7 +801,7 @@ def impute_rows(
     scaled = scaled.to(torch.float32)
     noise = None
     if rng is not None:
-        noise = torch.randn(scaled.shape, generator=rng, device=device)
+        noise = random_normal(scaled.shape, rng, device)
     generated = generator(
         scaled,
         observed.to(torch.float32),

@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -20,6 +21,7 @@ from skgain._training import (
     fill_gaps,
     impute_rows,
     random_bernoulli,
+    random_normal,
     reconstruction_loss,
     sample_hint,
     sample_training_mask,
@@ -43,11 +45,11 @@ def _t(array):
 
 
 def _d_loss(logits, mask, revealed):
-    return discriminator_loss(logits, mask, unrevealed_weights(revealed))
+    return discriminator_loss(logits, mask, unrevealed_weights(1 - revealed))
 
 
 def _adv_loss(logits, mask, revealed):
-    return adversarial_loss(logits, 1 - mask, unrevealed_weights(revealed))
+    return adversarial_loss(logits, mask, unrevealed_weights(1 - revealed))
 
 
 # ---------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def test_hand_written_gradients_match_autograd():
     z = 1 + hidden.sum(1)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     softplus = torch.nn.functional.softplus
-    weights = unrevealed_weights(revealed)
+    weights = unrevealed_weights(hidden)
     cases = [
         (
             logits,
@@ -160,7 +162,7 @@ def test_hand_written_gradients_match_autograd():
         ),
         (
             logits,
-            lambda x: adversarial_loss(x, 1 - mask, weights),
+            lambda x: adversarial_loss(x, mask, weights),
             lambda x: (((1 - mask) * hidden * softplus(-x)).sum(1) / z).mean(),
         ),
         (
@@ -187,7 +189,7 @@ def test_fill_gaps_is_exact_and_passes_gradient_to_gaps_only():
     generated = torch.tensor([[1.5, -2.0, 3.0], [0.25, 7.0, -1.0]], requires_grad=True)
     values = torch.tensor([[9.0, 0.0, 0.1], [0.0, 0.3, 5.0]])
     mask = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-    imputed = fill_gaps(generated, values, mask, 1 - mask)
+    imputed = fill_gaps(generated, values, mask)
     expected = torch.where(mask.bool(), values, generated.detach())
     assert torch.equal(imputed.detach(), expected)
     imputed.backward(torch.full_like(values, 2.0))
@@ -235,6 +237,49 @@ def test_random_bernoulli_reproducible_with_seed():
     assert not torch.equal(a, c)
 
 
+@pytest.mark.parametrize("device", _DEVICES)
+def test_random_bernoulli_float_draws_equal_boolean_ones(device):
+    probability = torch.tensor([[0.0], [0.3], [1.0]], device=device)
+    draws = random_bernoulli(
+        probability, 999, torch.Generator(device=device).manual_seed(6), torch.float32
+    )
+    expected = random_bernoulli(
+        probability, 999, torch.Generator(device=device).manual_seed(6)
+    )
+    assert draws.dtype == torch.float32 and draws.device == probability.device
+    assert torch.equal(draws, expected.float())
+
+
+@pytest.mark.parametrize("device", _DEVICES)
+@pytest.mark.parametrize("shape", [(400, 2_501), (1, 1), (3, 5)])
+def test_random_normal_is_standard_normal(device, shape):
+    generator = torch.Generator(device=device).manual_seed(0)
+    draws = random_normal(shape, generator, device)
+    assert draws.shape == shape and draws.dtype == torch.float32
+    assert draws.device.type == device
+    assert torch.isfinite(draws).all()
+    if draws.numel() < 1000:
+        return
+    values = draws.double().cpu().numpy().ravel()
+    # 1,000,400 draws: standard errors 0.001 (mean) and 0.0014 (variance).
+    assert abs(values.mean()) < 0.005
+    assert values.var() == pytest.approx(1.0, abs=0.007)
+    # Kolmogorov-Smirnov distance to N(0, 1); 0.002 is about 1.4 / sqrt(n).
+    assert scipy.stats.kstest(values, "norm").statistic < 0.002
+    # Entries next to each other are independent.
+    assert abs(np.corrcoef(values[:-1], values[1:])[0, 1]) < 0.005
+
+
+def test_random_normal_reproducible_with_seed_and_bounded():
+    a = random_normal((64, 1000), _seeded(4), "cpu")
+    b = random_normal((64, 1000), _seeded(4), "cpu")
+    c = random_normal((64, 1000), _seeded(5), "cpu")
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    # 16-bit uniforms: the radius is at most sqrt(-2 log(1 / 131072)) = 4.8546.
+    assert random_normal((1000, 1000), _seeded(1), "cpu").abs().max() <= 4.8547
+
+
 # ---------------------------------------------------------------------------
 # Hint (paper eq. 4)
 # ---------------------------------------------------------------------------
@@ -246,7 +291,8 @@ def _seeded(seed):
 
 def test_sample_hint_is_mask_where_revealed_and_half_elsewhere():
     mask = (torch.rand(50, 40, generator=_seeded(1)) < 0.6).float()
-    hint, revealed = sample_hint(mask, (0.3, 0.7), _seeded(2))
+    hint, unrevealed = sample_hint(mask, (0.3, 0.7), _seeded(2))
+    revealed = 1 - unrevealed
     revealed_np = revealed.numpy().astype(bool)
     assert set(np.unique(revealed.numpy())) == {0.0, 1.0}
     np.testing.assert_array_equal(hint.numpy()[revealed_np], mask.numpy()[revealed_np])
@@ -256,7 +302,8 @@ def test_sample_hint_is_mask_where_revealed_and_half_elsewhere():
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_sample_hint_fixed_rate_reveals_that_fraction(p):
     mask = torch.ones(200, 1000)
-    _, revealed = sample_hint(mask, (p, p), _seeded(0))
+    _, unrevealed = sample_hint(mask, (p, p), _seeded(0))
+    revealed = 1 - unrevealed
     # 200,000 Bernoulli(p) draws: standard error below 0.0012.
     assert revealed.mean().item() == pytest.approx(p, abs=0.01)
     per_row = revealed.mean(1).numpy()
@@ -265,18 +312,18 @@ def test_sample_hint_fixed_rate_reveals_that_fraction(p):
 
 def test_sample_hint_extreme_rates():
     mask = (torch.rand(20, 30, generator=_seeded(3)) < 0.5).float()
-    hint, revealed = sample_hint(mask, (1.0, 1.0), _seeded(0))
-    assert torch.all(revealed == 1)
+    hint, unrevealed = sample_hint(mask, (1.0, 1.0), _seeded(0))
+    assert torch.all(unrevealed == 0)
     torch.testing.assert_close(hint, mask)
-    hint, revealed = sample_hint(mask, (0.0, 0.0), _seeded(0))
-    assert torch.all(revealed == 0)
+    hint, unrevealed = sample_hint(mask, (0.0, 0.0), _seeded(0))
+    assert torch.all(unrevealed == 1)
     assert torch.all(hint == 0.5)
 
 
 def test_sample_hint_rate_drawn_per_row_between_alpha_and_beta():
     mask = torch.ones(300, 2000)
-    _, revealed = sample_hint(mask, (0.2, 0.8), _seeded(0))
-    per_row = revealed.mean(1).numpy()
+    _, unrevealed = sample_hint(mask, (0.2, 0.8), _seeded(0))
+    per_row = 1 - unrevealed.mean(1).numpy()
     # Per-row s.d. of a Binomial(2000, p)/2000 is at most 0.012.
     assert per_row.min() > 0.2 - 0.05
     assert per_row.max() < 0.8 + 0.05
@@ -664,9 +711,9 @@ def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
         calls["d"].append((mask.clone(), weights.clone()))
         return real_d(logits, mask, weights)
 
-    def spy_g(logits, hidden, weights):
-        calls["g"].append((1 - hidden, weights.clone()))
-        return real_g(logits, hidden, weights)
+    def spy_g(logits, mask, weights):
+        calls["g"].append((mask.clone(), weights.clone()))
+        return real_g(logits, mask, weights)
 
     monkeypatch.setattr(training, "discriminator_loss", spy_d)
     monkeypatch.setattr(training, "adversarial_loss", spy_g)
