@@ -14,8 +14,9 @@ and small batches make noisy.
 Speed: at GTEx width (12,557 genes) a step's matrix products are only about
 half its time on a CPU; the rest is passes over batch-by-genes tensors. So
 the losses are autograd Functions with hand-written gradients (one temporary
-each way), the masks come from 16 random bits per entry rather than a float,
-and the step avoids ``where()`` on boolean masks, which is several times
+each way), the masks come from 16 random bits per entry rather than a float
+and the noise from 16-bit uniforms (:func:`random_normal`), and the step
+avoids ``where()`` on boolean masks, which is several times
 slower than arithmetic on a CPU. ``benchmarks/`` measures the step against
 the machine's matrix-multiply peak (the ``throughput`` suite).
 """
