@@ -536,6 +536,17 @@ def _rss_kb() -> tuple[float, bool]:
 
 
 def _peak_kb() -> float:
+    """Peak resident memory in kB since the last reset by :func:`_rss_kb`."""
+    # VmHWM is the counter that _rss_kb resets. getrusage's ru_maxrss is not
+    # reset, and a process started by exec (multiprocessing's "spawn")
+    # begins with its parent's peak as its own.
+    try:
+        with open("/proc/self/status") as file:
+            for line in file:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Bytes on macOS, kilobytes on Linux.
     return peak / 1024 if sys.platform == "darwin" else float(peak)

@@ -448,6 +448,26 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert (out / "throughput.png").stat().st_size > 0
 
 
+def _memory_growth_of_nothing() -> float:
+    from benchmarks._runner import _peak_kb, _rss_kb
+
+    baseline_kb, _ = _rss_kb()
+    return (_peak_kb() - baseline_kb) / 1024
+
+
+@pytest.mark.skipif(
+    not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux's /proc"
+)
+def test_peak_memory_of_a_spawned_process_is_its_own():
+    """A process started by exec does not report its parent's peak as growth."""
+    from benchmarks._throughput import _in_fresh_process
+
+    parent_peak = np.ones(400 * 2**20 // 8)  # 400 MB in this process
+    parent_peak[::512] = 2.0  # touched, so resident
+    del parent_peak
+    assert _in_fresh_process(_memory_growth_of_nothing) < 50
+
+
 def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
     out = tmp_path / "speed"
     assert main(["--suite", "speed", "--tiny", "--quiet", "--out", str(out),
