@@ -526,13 +526,19 @@ def _rss_kb() -> tuple[float, bool]:
         # the data loading before it.
         with open("/proc/self/clear_refs", "w") as file:
             file.write("5")
-        with open("/proc/self/status") as file:
-            for line in file:
-                if line.startswith("VmRSS:"):
-                    return float(line.split()[1]), True
-    except OSError:
+        return _status_kb("VmRSS"), True
+    except (OSError, KeyError):
         pass
     return _peak_kb(), False
+
+
+def _status_kb(field: str) -> float:
+    """A memory field of /proc/self/status (Linux), in kB."""
+    with open("/proc/self/status") as file:
+        for line in file:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    raise KeyError(field)
 
 
 def _peak_kb() -> float:
@@ -541,11 +547,8 @@ def _peak_kb() -> float:
     # reset, and a process started by exec (multiprocessing's "spawn")
     # begins with its parent's peak as its own.
     try:
-        with open("/proc/self/status") as file:
-            for line in file:
-                if line.startswith("VmHWM:"):
-                    return float(line.split()[1])
-    except OSError:
+        return _status_kb("VmHWM")
+    except (OSError, KeyError):
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Bytes on macOS, kilobytes on Linux.

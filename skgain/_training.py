@@ -125,6 +125,14 @@ class TrainingDivergedError(FloatingPointError):
     """Training produced a non-finite loss and no finite checkpoint exists."""
 
 
+def _random_int16(size, generator):
+    """``size`` uniform 16-bit integers on the CPU, four per 64-bit draw."""
+    words = torch.empty((size + 3) // 4, dtype=torch.int64)
+    # The full signed range: every one of the 64 bits is random.
+    words.random_(-(2**63), None, generator=generator)
+    return words.view(torch.int16)[:size]
+
+
 def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):
     """Draws that are 1 (``True``) with probability ``probability[i]`` in row ``i``.
 
@@ -158,10 +166,7 @@ def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):
         uniform = torch.rand(n_rows, n_columns, generator=generator, device=device)
         return (uniform < probability).to(dtype)
     size = n_rows * n_columns
-    words = torch.empty((size + 3) // 4, dtype=torch.int64)
-    # The full signed range: every one of the 64 bits is random.
-    words.random_(-(2**63), None, generator=generator)
-    bits = words.view(torch.int16)[:size].view(n_rows, n_columns)
+    bits = _random_int16(size, generator).view(n_rows, n_columns)
     # P(bits < t) = (t + 32768) / 65536 for the signed 16-bit bits.
     threshold = torch.round(probability * 65536) - 32768
     # A probability of 1 needs the threshold 32768, beyond int16; comparing
@@ -211,9 +216,7 @@ def random_normal(shape, generator, device):
         return torch.randn(shape, generator=generator, device=device)
     size = math.prod(shape)
     n_pairs = (size + 1) // 2
-    words = torch.empty((2 * n_pairs + 3) // 4, dtype=torch.int64)
-    words.random_(-(2**63), None, generator=generator)
-    bits = words.view(torch.int16)
+    bits = _random_int16(2 * n_pairs, generator)
     # Uniform u = (k + 1/2) / 65536 for k = bits + 32768 in [0, 65535]:
     # never 0, so the radius sqrt(-2 log u) is finite.
     radius = bits[:n_pairs].to(torch.float32).add_(32768.5).log_()
