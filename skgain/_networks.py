@@ -5,6 +5,11 @@ Both are plain multilayer perceptrons (ReLU hidden layers, linear output) whose
 input is the expression vector with its mask, concatenated with the sample
 covariates: learned embeddings of the categorical ones and the standardised
 numerical ones. Generator and discriminator have separate embedding tables.
+
+Speed: the layers as wide as the genes dominate the cost. The first layer
+keeps one weight per input block (:class:`BlockLinear`), so that autograd
+computes only the gradients a step needs; on the CPU, the products whose
+output is as wide as the genes run in blocks of columns (:func:`wide_product`).
 """
 
 import math
@@ -93,9 +98,136 @@ class BlockLinear(nn.Module):
     def forward(self, inputs: Sequence[torch.Tensor | None]) -> torch.Tensor:
         output = self.bias
         for block, weight in zip(inputs, self.weights, strict=True):
-            if block is not None:
+            if block is None:
+                continue
+            if _column_blocked(block):
+                output = _BlockProduct.apply(output, block, weight)
+            else:
                 output = torch.addmm(output, block, weight.T)
         return output
+
+
+class WideLinear(nn.Linear):
+    """``nn.Linear`` whose wide output is computed in blocks of columns.
+
+    Same parameters, same values as ``nn.Linear``; on the CPU the forward
+    product goes through :func:`wide_product`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgain._networks import WideLinear
+    >>> layer = WideLinear(4, 3000)
+    >>> x = torch.ones(2, 4)
+    >>> torch.equal(layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias))
+    True
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if _column_blocked(input) and self.out_features > COLUMN_BLOCK:
+            return _WideLinearProduct.apply(input, self.weight, self.bias)
+        return super().forward(input)
+
+
+# Output columns per block of wide_product: blocks of a 256-row weight then
+# take 512 kB, the L2 cache of many processor cores.
+COLUMN_BLOCK = 512
+
+
+def _column_blocked(input: torch.Tensor) -> bool:
+    """Whether products with ``input`` go through :func:`wide_product`."""
+    # GPUs need no blocking; under autocast the products change dtype, which
+    # the preallocated output of wide_product would not follow.
+    return (
+        input.device.type == "cpu"
+        and input.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
+def wide_product(
+    left: torch.Tensor, right: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``left @ right`` (plus ``bias``), one block of output columns at a time.
+
+    A product with a few hundred rows and thousands of columns, as a layer
+    as wide as the genes makes, can be much slower in one call than in
+    blocks: on 2 AMD EPYC cores (MKL's float32 ``sgemm``, AVX2), the output
+    layer's product at GTEx width took 19.0 ms in one call and 10.8 ms in
+    blocks of 512 columns for a batch of 128 rows, 58.9 and 32.5 ms for 512
+    rows. Each output entry is the same sum over the same inner dimension;
+    on that machine the results were identical to the bit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgain._networks import wide_product
+    >>> left, right = torch.randn(3, 4), torch.randn(4, 1500)
+    >>> torch.allclose(wide_product(left, right), left @ right)
+    True
+    """
+    n_columns = right.shape[1]
+    output = left.new_empty(left.shape[0], n_columns)
+    for start in range(0, n_columns, COLUMN_BLOCK):
+        columns = slice(start, start + COLUMN_BLOCK)
+        if bias is None:
+            torch.mm(left, right[:, columns], out=output[:, columns])
+        else:
+            torch.addmm(bias[columns], left, right[:, columns], out=output[:, columns])
+    return output
+
+
+class _BlockProduct(torch.autograd.Function):
+    """``addmm(accumulated, block, weight.T)`` with column-blocked gradients.
+
+    The forward product sums over the wide dimension and gains nothing from
+    blocks; the gradients of ``block`` and ``weight`` are as wide as the
+    genes and go through :func:`wide_product`.
+    """
+
+    @staticmethod
+    def forward(ctx, accumulated, block, weight):
+        ctx.save_for_backward(block, weight)
+        ctx.accumulated_dim = accumulated.dim()
+        return torch.addmm(accumulated, block, weight.T)
+
+    @staticmethod
+    def backward(ctx, grad):
+        block, weight = ctx.saved_tensors
+        grad_accumulated = grad_block = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            # The bias is broadcast over the rows of the batch.
+            grad_accumulated = grad if ctx.accumulated_dim == 2 else grad.sum(0)
+        if ctx.needs_input_grad[1]:
+            grad_block = wide_product(grad, weight)
+        if ctx.needs_input_grad[2]:
+            grad_weight = wide_product(grad.T, block)
+        return grad_accumulated, grad_block, grad_weight
+
+
+class _WideLinearProduct(torch.autograd.Function):
+    """``F.linear(input, weight, bias)`` with the forward product column-blocked.
+
+    The gradients of ``input`` and ``weight`` are tall or narrow products,
+    left as they are.
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias):
+        ctx.save_for_backward(input, weight)
+        return wide_product(input, weight.T, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad @ weight
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad.T @ input
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(0)
+        return grad_input, grad_weight, grad_bias
 
 
 class _ConditionedPerceptron(nn.Module):
@@ -132,7 +264,7 @@ class _ConditionedPerceptron(nn.Module):
         in_widths = [n_features] * n_blocks + [self.covariates.output_width]
         layers: list[nn.Module] = [BlockLinear(in_widths, widths[0])]
         for width, next_width in zip(widths[:-1], widths[1:]):
-            layers += [nn.ReLU(), nn.Linear(width, next_width)]
+            layers += [nn.ReLU(), WideLinear(width, next_width)]
         self.body = nn.Sequential(*layers)
 
     def _run(self, blocks, codes, numerical) -> torch.Tensor:

@@ -4,12 +4,15 @@ import pytest
 import torch
 from torch import nn
 
+from skgain import _networks
 from skgain._networks import (
     BlockLinear,
     CovariateEmbedding,
     Discriminator,
     Generator,
+    WideLinear,
     embedding_width,
+    wide_product,
 )
 
 N_FEATURES = 5
@@ -240,3 +243,74 @@ def test_generator_without_noise_equals_zero_noise(n_numerical, cardinalities):
         drawn = generator(values, mask, noise, codes, numerical)
     torch.testing.assert_close(skipped, zero)
     assert not torch.allclose(skipped, drawn)
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_wide_product_in_blocks_of_columns_is_one_product(monkeypatch, with_bias):
+    # Blocks of 3 columns over 10: three whole blocks and a remainder of 1.
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
+    g = torch.Generator().manual_seed(0)
+    left, right = torch.randn(4, 6, generator=g), torch.randn(6, 10, generator=g)
+    bias = torch.randn(10, generator=g) if with_bias else None
+    expected = left @ right if bias is None else torch.addmm(bias, left, right)
+    torch.testing.assert_close(wide_product(left, right, bias), expected)
+    # Transposed (non-contiguous) operands, as the layers pass them.
+    torch.testing.assert_close(
+        wide_product(left.T.contiguous().T, right.T.contiguous().T, bias), expected
+    )
+
+
+def test_wide_linear_is_a_linear_layer():
+    torch.manual_seed(0)
+    layer = WideLinear(4, 6)
+    torch.manual_seed(0)
+    reference = nn.Linear(4, 6)
+    assert torch.equal(layer.weight, reference.weight)
+    assert torch.equal(layer.bias, reference.bias)
+
+
+def test_column_blocking_is_for_float32_on_the_cpu_outside_autocast():
+    assert _networks._column_blocked(torch.ones(2, 2))
+    assert not _networks._column_blocked(torch.ones(2, 2, dtype=torch.float64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not _networks._column_blocked(torch.ones(2, 2))
+
+
+def _values_and_gradients(generator, discriminator, frozen_discriminator):
+    """Outputs and gradients of a G then D pass, as in a training step."""
+    values, mask, noise, codes, numerical = _inputs()
+    generated = generator(values, mask, noise, codes, numerical)
+    discriminator.requires_grad_(not frozen_discriminator)
+    hint = torch.full_like(mask, 0.5)
+    logits = discriminator(generated, hint, codes, numerical)
+    (generated.square().sum() + logits.sum()).backward()
+    parameters = [*generator.parameters(), *discriminator.parameters()]
+    return generated, logits, [p.grad for p in parameters]
+
+
+@pytest.mark.parametrize("frozen_discriminator", [False, True])
+def test_column_blocked_layers_compute_what_plain_layers_compute(
+    monkeypatch, frozen_discriminator
+):
+    # Blocks of 2 over 5 features: the first layer's gradients and the output
+    # layer's forward product run in three blocks.
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 2)
+    results = []
+    for blocked in (True, False):
+        if not blocked:
+            monkeypatch.setattr(_networks, "_column_blocked", lambda tensor: False)
+        results.append(
+            _values_and_gradients(_generator(), _discriminator(), frozen_discriminator)
+        )
+    (generated, logits, grads), (plain_generated, plain_logits, plain_grads) = results
+    torch.testing.assert_close(generated, plain_generated)
+    torch.testing.assert_close(logits, plain_logits)
+    assert len(grads) == len(plain_grads)
+    for grad, plain_grad in zip(grads, plain_grads):
+        if plain_grad is None:
+            assert grad is None
+        else:
+            torch.testing.assert_close(grad, plain_grad)
+    # The frozen discriminator passes gradients back without getting any.
+    n_generator = len(list(_generator().parameters()))
+    assert all((grad is None) == frozen_discriminator for grad in grads[n_generator:])
