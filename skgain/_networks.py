@@ -187,7 +187,13 @@ class _BlockProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, accumulated, block, weight):
-        ctx.save_for_backward(block, weight)
+        # Keep each operand only for the gradient that needs it: a block
+        # (batch by genes) lives until the backward pass otherwise.
+        _, needs_block_grad, needs_weight_grad = ctx.needs_input_grad
+        ctx.save_for_backward(
+            block if needs_weight_grad else None,
+            weight if needs_block_grad else None,
+        )
         ctx.accumulated_dim = accumulated.dim()
         return torch.addmm(accumulated, block, weight.T)
 
@@ -214,7 +220,11 @@ class _WideLinearProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias):
-        ctx.save_for_backward(input, weight)
+        needs_input_grad, needs_weight_grad, _ = ctx.needs_input_grad
+        ctx.save_for_backward(
+            input if needs_weight_grad else None,
+            weight if needs_input_grad else None,
+        )
         return wide_product(input, weight.T, bias)
 
     @staticmethod
