@@ -153,10 +153,11 @@ def wide_product(
     A product with a few hundred rows and thousands of columns, as a layer
     as wide as the genes makes, can be much slower in one call than in
     blocks: on 2 AMD EPYC cores (MKL's float32 ``sgemm``, AVX2), the output
-    layer's product at GTEx width took 19.0 ms in one call and 10.8 ms in
-    blocks of 512 columns for a batch of 128 rows, 58.9 and 32.5 ms for 512
-    rows. Each output entry is the same sum over the same inner dimension;
-    on that machine the results were identical to the bit.
+    layer's product at GTEx width took 17.7 ms in one call and 11.7 ms in
+    blocks of 512 columns for a batch of 128 rows, 54.7 and 34.6 ms for 512
+    rows (``benchmarks/column_blocks.py`` in the repository). Each output
+    entry is the same sum over the same inner dimension; on that machine the
+    results were identical to the bit.
 
     Examples
     --------
