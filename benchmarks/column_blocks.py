@@ -11,7 +11,8 @@ Two measurements, both at GTEx width (12,557 genes, hidden width 256):
    the same spells of a machine whose speed drifts), the median step of each;
    then whether their weights are still identical to the bit.
 
-Run: ``python -m benchmarks.column_blocks [--batch-sizes 128 512] [--steps 10]``.
+Run: ``python -m benchmarks.column_blocks [--batch-sizes 128 512] [--steps 10]``
+(``--n-genes`` to time another width).
 """
 
 import argparse
@@ -38,16 +39,16 @@ def _median_ms(function, repeats=15):
     return 1e3 * sorted(times)[repeats // 2]
 
 
-def products(batch_size, seed=0):
+def products(batch_size, n_genes=N_GENES, seed=0):
     """``{product: (ms in one call, ms in blocks)}`` for the three wide kinds."""
     generator = torch.Generator().manual_seed(seed)
 
     def draw(*shape):
         return torch.randn(*shape, generator=generator)
 
-    hidden, genes = draw(batch_size, HIDDEN), draw(batch_size, N_GENES)
-    output_weight, output_bias = draw(N_GENES, HIDDEN), draw(N_GENES)
-    first_weight, grad_hidden = draw(HIDDEN, N_GENES), draw(batch_size, HIDDEN)
+    hidden, genes = draw(batch_size, HIDDEN), draw(batch_size, n_genes)
+    output_weight, output_bias = draw(n_genes, HIDDEN), draw(n_genes)
+    first_weight, grad_hidden = draw(HIDDEN, n_genes), draw(batch_size, HIDDEN)
     wide = _networks.wide_product
     kinds = {
         "output layer, forward (h @ W.T)": (
@@ -69,18 +70,18 @@ def products(batch_size, seed=0):
     }
 
 
-def steps(batch_size, n_steps, seed=0):
+def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     """Median step in ms without and with blocks, and whether weights agree."""
     config = _config(batch_size, (HIDDEN, HIDDEN), True)
 
     def trainer():
         networks = build_networks(
-            config, N_GENES, [GTEX_TISSUES, 2], 1, seed, torch.device("cpu")
+            config, n_genes, [GTEX_TISSUES, 2], 1, seed, torch.device("cpu")
         )
         return _Trainer(config, *networks, torch.Generator().manual_seed(seed))
 
     trainers = {"one call": trainer(), "blocks": trainer()}
-    batches = _batches(N_GENES, batch_size, 4, seed, "cpu")
+    batches = _batches(n_genes, batch_size, 4, seed, "cpu")
     blocked = _networks._column_blocked
     times = {name: [] for name in trainers}
     try:
@@ -108,11 +109,12 @@ def steps(batch_size, n_steps, seed=0):
     return medians, identical
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--steps", type=int, default=10)
-    args = parser.parse_args()
+    parser.add_argument("--n-genes", type=int, default=N_GENES)
+    args = parser.parse_args(argv)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, "
@@ -121,13 +123,13 @@ def main():
     print("| batch | product | one call ms | blocks ms |")
     print("| --- | --- | --- | --- |")
     for batch_size in args.batch_sizes:
-        for name, (whole, blocked) in products(batch_size).items():
+        for name, (whole, blocked) in products(batch_size, args.n_genes).items():
             row = f"| {batch_size} | {name} | {whole:.1f} | {blocked:.1f} |"
             print(row, flush=True)
     print("\n| batch | step, one call ms | step, blocks ms | weights identical |")
     print("| --- | --- | --- | --- |")
     for batch_size in args.batch_sizes:
-        medians, identical = steps(batch_size, args.steps)
+        medians, identical = steps(batch_size, args.steps, args.n_genes)
         print(
             f"| {batch_size} | {medians['one call']:.1f} | {medians['blocks']:.1f} "
             f"| {identical} |",

@@ -666,3 +666,21 @@ def test_point_bayesian_ridge_predicts_as_bayesian_ridge_without_covariance():
     assert models and not any(hasattr(model, "sigma_") for model in models)
     with pytest.raises(ValueError, match="no posterior covariance"):
         models[0].predict(np.zeros((2, 7)), return_std=True)
+
+
+def test_column_blocks_times_each_wide_product_and_the_step(monkeypatch, capsys):
+    from benchmarks import column_blocks
+    from skgain import _networks
+
+    # 40 genes in blocks of 16: every wide product runs in three blocks.
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)
+    blocked = _networks._column_blocked
+    column_blocks.main(["--n-genes", "40", "--batch-sizes", "8", "--steps", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    product_rows = [line for line in lines if line.startswith("| 8 | ")]
+    assert len(product_rows) == 3 + 1
+    step_row = product_rows[-1].split(" | ")
+    assert step_row[-1].rstrip(" |") in ("True", "False")
+    assert all(float(cell) > 0 for cell in step_row[1:3])
+    # The switch between the two trainers is put back.
+    assert _networks._column_blocked is blocked
