@@ -272,6 +272,8 @@ def test_wide_linear_is_a_linear_layer():
 def test_column_blocking_is_for_float32_on_the_cpu_outside_autocast():
     assert _networks._column_blocked(torch.ones(2, 2))
     assert not _networks._column_blocked(torch.ones(2, 2, dtype=torch.float64))
+    # Any other device (a GPU; "meta" stands in for one here).
+    assert not _networks._column_blocked(torch.ones(2, 2, device="meta"))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert not _networks._column_blocked(torch.ones(2, 2))
 
