@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 
 def embedding_width(cardinality: int) -> int:
@@ -100,7 +101,8 @@ class BlockLinear(nn.Module):
         for block, weight in zip(inputs, self.weights, strict=True):
             if block is None:
                 continue
-            if _column_blocked(block):
+            # The gradients of a block and of its weight are as wide as it.
+            if _column_blocked(block, block.shape[1]):
                 output = _BlockProduct.apply(output, block, weight)
             else:
                 output = torch.addmm(output, block, weight.T)
@@ -110,8 +112,9 @@ class BlockLinear(nn.Module):
 class WideLinear(nn.Linear):
     """``nn.Linear`` whose wide output is computed in blocks of columns.
 
-    Same parameters, same values as ``nn.Linear``; on the CPU the forward
-    product goes through :func:`wide_product`.
+    Same parameters, same initial values as ``nn.Linear``; on the CPU, a
+    batch of float32 rows (a 2-D input) gets its output through
+    :func:`wide_product`, equal to ``nn.Linear``'s up to rounding.
 
     Examples
     --------
@@ -119,27 +122,30 @@ class WideLinear(nn.Linear):
     >>> from skgain._networks import WideLinear
     >>> layer = WideLinear(4, 3000)
     >>> x = torch.ones(2, 4)
-    >>> torch.equal(layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias))
+    >>> reference = torch.nn.functional.linear(x, layer.weight, layer.bias)
+    >>> torch.allclose(layer(x), reference)
     True
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if _column_blocked(input) and self.out_features > COLUMN_BLOCK:
+        if input.dim() == 2 and _column_blocked(input, self.out_features):
             return _WideLinearProduct.apply(input, self.weight, self.bias)
         return super().forward(input)
 
 
-# Output columns per block of wide_product: blocks of a 256-row weight then
-# take 512 kB, the L2 cache of many processor cores.
+# Output columns per block of wide_product: a block of the default hidden
+# width's 256-row weights then takes 512 kB, the L2 cache of many processor
+# cores.
 COLUMN_BLOCK = 512
 
 
-def _column_blocked(input: torch.Tensor) -> bool:
-    """Whether products with ``input`` go through :func:`wide_product`."""
+def _column_blocked(input: torch.Tensor, n_columns: int) -> bool:
+    """Whether products of ``input`` with ``n_columns`` outputs use blocks."""
     # GPUs need no blocking; under autocast the products change dtype, which
     # the preallocated output of wide_product would not follow.
     return (
-        input.device.type == "cpu"
+        n_columns > COLUMN_BLOCK
+        and input.device.type == "cpu"
         and input.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
     )
@@ -152,12 +158,28 @@ def wide_product(
 
     A product with a few hundred rows and thousands of columns, as a layer
     as wide as the genes makes, can be much slower in one call than in
-    blocks: on 2 AMD EPYC cores (MKL's float32 ``sgemm``, AVX2), the output
-    layer's product at GTEx width took 17.7 ms in one call and 11.7 ms in
-    blocks of 512 columns for a batch of 128 rows, 54.7 and 34.6 ms for 512
-    rows (``benchmarks/column_blocks.py`` in the repository). Each output
-    entry is the same sum over the same inner dimension; on that machine the
-    results were identical to the bit.
+    blocks: on 2 AMD EPYC cores (MKL's float32 ``sgemm``, AVX2) the output
+    layer's product at GTEx width took two thirds of the time in blocks of
+    512 columns (``benchmarks/column_blocks.py`` in the repository measures
+    it). Each output entry is a sum over the same inner dimension; the
+    library may order it differently for a block than for the whole, so
+    results agree to rounding (at the training step's shapes on that
+    machine, to the bit). Not differentiable: the layers call it from
+    autograd Functions.
+
+    Parameters
+    ----------
+    left : Tensor of shape (n_rows, n_inner)
+        Left factor.
+    right : Tensor of shape (n_inner, n_columns)
+        Right factor; any strides.
+    bias : Tensor of shape (n_columns,), default=None
+        Added to every row of the product.
+
+    Returns
+    -------
+    product : Tensor of shape (n_rows, n_columns)
+        Contiguous, of ``left``'s dtype and device.
 
     Examples
     --------
@@ -199,6 +221,7 @@ class _BlockProduct(torch.autograd.Function):
         return torch.addmm(accumulated, block, weight.T)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         block, weight = ctx.saved_tensors
         grad_accumulated = grad_block = grad_weight = None
@@ -229,6 +252,7 @@ class _WideLinearProduct(torch.autograd.Function):
         return wide_product(input, weight.T, bias)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         grad_input = grad_weight = grad_bias = None

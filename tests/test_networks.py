@@ -260,22 +260,68 @@ def test_wide_product_in_blocks_of_columns_is_one_product(monkeypatch, with_bias
     )
 
 
-def test_wide_linear_is_a_linear_layer():
+@pytest.mark.parametrize("n_rows", [0, 3])
+@pytest.mark.parametrize("bias", [True, False])
+def test_wide_linear_is_a_linear_layer(monkeypatch, n_rows, bias):
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
     torch.manual_seed(0)
-    layer = WideLinear(4, 6)
+    layer = WideLinear(4, 10, bias=bias)
     torch.manual_seed(0)
-    reference = nn.Linear(4, 6)
+    reference = nn.Linear(4, 10, bias=bias)
     assert torch.equal(layer.weight, reference.weight)
-    assert torch.equal(layer.bias, reference.bias)
+    x = torch.randn(n_rows, 4, requires_grad=True)
+    x_reference = x.detach().clone().requires_grad_(True)
+    output = layer(x)
+    # The blocked product ran: its autograd node, not addmm's.
+    assert type(output.grad_fn).__name__ == "_WideLinearProductBackward"
+    torch.testing.assert_close(output, reference(x_reference))
+    weights = torch.randn(n_rows, 10)
+    (output * weights).sum().backward()
+    (reference(x_reference) * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_reference.grad)
+    for parameter, reference_parameter in zip(
+        layer.parameters(), reference.parameters(), strict=True
+    ):
+        torch.testing.assert_close(parameter.grad, reference_parameter.grad)
 
 
-def test_column_blocking_is_for_float32_on_the_cpu_outside_autocast():
-    assert _networks._column_blocked(torch.ones(2, 2))
-    assert not _networks._column_blocked(torch.ones(2, 2, dtype=torch.float64))
+def test_wide_linear_takes_any_leading_shape():
+    # nn.Linear's (*, in_features) inputs; only a 2-D batch goes in blocks.
+    layer = WideLinear(4, 600)
+    x = torch.randn(2, 3, 4)
+    torch.testing.assert_close(
+        layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias)
+    )
+
+
+def test_column_blocked_products_have_correct_gradients():
+    # Every pattern of inputs asking for gradients, in float64, against
+    # finite differences (the Functions take any dtype; the layers send them
+    # float32 only).
+    g = torch.Generator().manual_seed(0)
+    for needs in [(True, True, True), (False, True, False), (True, False, True)]:
+        accumulated, block, weight = (
+            torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_(n)
+            for shape, n in zip([(3,), (2, 5), (3, 5)], needs, strict=True)
+        )
+        assert torch.autograd.gradcheck(
+            _networks._BlockProduct.apply, (accumulated, block, weight)
+        )
+        assert torch.autograd.gradcheck(
+            _networks._WideLinearProduct.apply, (block, weight, accumulated)
+        )
+
+
+def test_column_blocking_is_for_wide_float32_products_on_the_cpu():
+    wide = _networks.COLUMN_BLOCK + 1
+    blocked = _networks._column_blocked
+    assert blocked(torch.ones(2, 2), wide)
+    assert not blocked(torch.ones(2, 2), _networks.COLUMN_BLOCK)
+    assert not blocked(torch.ones(2, 2, dtype=torch.float64), wide)
     # Any other device (a GPU; "meta" stands in for one here).
-    assert not _networks._column_blocked(torch.ones(2, 2, device="meta"))
+    assert not blocked(torch.ones(2, 2, device="meta"), wide)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not _networks._column_blocked(torch.ones(2, 2))
+        assert not blocked(torch.ones(2, 2), wide)
 
 
 def _values_and_gradients(generator, discriminator, frozen_discriminator):
@@ -297,13 +343,26 @@ def test_column_blocked_layers_compute_what_plain_layers_compute(
     # Blocks of 2 over 5 features: the first layer's gradients and the output
     # layer's forward product run in three blocks.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 2)
-    results = []
+    calls = []
+    wide_product = _networks.wide_product
+
+    def counted_wide_product(*args):
+        calls.append(args)
+        return wide_product(*args)
+
+    monkeypatch.setattr(_networks, "wide_product", counted_wide_product)
+    results, n_calls = [], []
     for blocked in (True, False):
         if not blocked:
-            monkeypatch.setattr(_networks, "_column_blocked", lambda tensor: False)
+            monkeypatch.setattr(_networks, "_column_blocked", lambda *args: False)
+        calls.clear()
         results.append(
             _values_and_gradients(_generator(), _discriminator(), frozen_discriminator)
         )
+        n_calls.append(len(calls))
+    # Blocked: at least both output layers' forward products and the gradients
+    # of the generator's three feature-wide weights.
+    assert n_calls[0] >= 5 and n_calls[1] == 0
     (generated, logits, grads), (plain_generated, plain_logits, plain_grads) = results
     torch.testing.assert_close(generated, plain_generated)
     torch.testing.assert_close(logits, plain_logits)
