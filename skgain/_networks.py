@@ -200,6 +200,19 @@ def wide_product(
     return output
 
 
+def _save_product_operands(ctx, input, weight, needs_input_grad, needs_weight_grad):
+    """Save the operands of ``input @ weight.T`` that its gradients need.
+
+    The gradient of each operand needs the other one only: saving an input
+    (batch by genes) that no gradient needs would keep it until the backward
+    pass for nothing.
+    """
+    ctx.save_for_backward(
+        input if needs_weight_grad else None,
+        weight if needs_input_grad else None,
+    )
+
+
 class _BlockProduct(torch.autograd.Function):
     """``addmm(accumulated, block, weight.T)`` with column-blocked gradients.
 
@@ -210,13 +223,7 @@ class _BlockProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, accumulated, block, weight):
-        # Keep each operand only for the gradient that needs it: a block
-        # (batch by genes) lives until the backward pass otherwise.
-        _, needs_block_grad, needs_weight_grad = ctx.needs_input_grad
-        ctx.save_for_backward(
-            block if needs_weight_grad else None,
-            weight if needs_block_grad else None,
-        )
+        _save_product_operands(ctx, block, weight, *ctx.needs_input_grad[1:])
         ctx.accumulated_dim = accumulated.dim()
         return torch.addmm(accumulated, block, weight.T)
 
@@ -244,11 +251,7 @@ class _WideLinearProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias):
-        needs_input_grad, needs_weight_grad, _ = ctx.needs_input_grad
-        ctx.save_for_backward(
-            input if needs_weight_grad else None,
-            weight if needs_input_grad else None,
-        )
+        _save_product_operands(ctx, input, weight, *ctx.needs_input_grad[:2])
         return wide_product(input, weight.T, bias)
 
     @staticmethod
