@@ -129,6 +129,16 @@ def _config(
     return imputer._training_config()
 
 
+def gtex_trainer(config: TrainingConfig, n_genes: int, seed: int, device) -> _Trainer:
+    """A trainer of ``config`` for GTEx-shaped data: tissue, sex and age covariates."""
+    device = torch.device(device)
+    generator, discriminator = build_networks(
+        config, n_genes, [GTEX_TISSUES, 2], 1, seed, device
+    )
+    rng = torch.Generator(device=device).manual_seed(seed)
+    return _Trainer(config, generator, discriminator, rng)
+
+
 def _batches(n_genes: int, batch_size: int, n_batches: int, seed: int, device):
     """GTEx-shaped training batches on ``device``: values, 10% gaps, covariates.
 
@@ -192,11 +202,7 @@ def measure_training_step(
     """
     config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
     device = torch.device(device)
-    generator, discriminator = build_networks(
-        config, n_genes, [GTEX_TISSUES, 2], 1, seed, device
-    )
-    rng = torch.Generator(device=device).manual_seed(seed)
-    trainer = _Trainer(config, generator, discriminator, rng)
+    trainer = gtex_trainer(config, n_genes, seed, device)
     batches = _batches(n_genes, batch_size, 4, seed, device)
     counter = FlopCounterMode(display=False)
     with counter:

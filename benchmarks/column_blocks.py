@@ -20,9 +20,8 @@ import time
 
 import torch
 
-from benchmarks._throughput import GTEX_TISSUES, _batches, _config
+from benchmarks._throughput import _batches, _config, gtex_trainer
 from skgain import _networks
-from skgain._training import _Trainer, build_networks
 
 N_GENES = 12557
 HIDDEN = 256
@@ -73,14 +72,10 @@ def products(batch_size, n_genes=N_GENES, seed=0):
 def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     """Median step in ms without and with blocks, and whether weights agree."""
     config = _config(batch_size, (HIDDEN, HIDDEN), True)
-
-    def trainer():
-        networks = build_networks(
-            config, n_genes, [GTEX_TISSUES, 2], 1, seed, torch.device("cpu")
-        )
-        return _Trainer(config, *networks, torch.Generator().manual_seed(seed))
-
-    trainers = {"one call": trainer(), "blocks": trainer()}
+    trainers = {
+        name: gtex_trainer(config, n_genes, seed, "cpu")
+        for name in ("one call", "blocks")
+    }
     batches = _batches(n_genes, batch_size, 4, seed, "cpu")
     blocked = _networks._column_blocked
     times = {name: [] for name in trainers}
