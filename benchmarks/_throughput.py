@@ -5,7 +5,8 @@ Two rates are measured in the same process, one after the other, with the same
 number of threads:
 
 - the machine's float32 matrix-multiply peak: the best rate of
-  ``torch.mm`` on square matrices over a few sizes and repeats;
+  ``torch.mm`` on square matrices over a few sizes and repeats (and on a CPU,
+  of oneDNN's linear primitive, which skgain's gene-wide products use);
 - the training step's rate: the floating-point operations of its matrix
   products (generator and discriminator, forward and backward, counted by
   :class:`torch.utils.flop_counter.FlopCounterMode` on one step) divided by the
@@ -18,6 +19,7 @@ output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
 peak memory against the size of the input.
 """
 
+import math
 import multiprocessing
 import sys
 import time
@@ -34,7 +36,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks import _report as report
 from benchmarks._runner import _peak_kb, _rss_kb
 from benchmarks._suites import _environment, _write, register_suite
-from skgain import GAINImputer
+from skgain import GAINImputer, _networks
 from skgain._training import TrainingConfig, TrainingData, _Trainer, build_networks
 
 # GTEx V8 as in the GAIN-GTEx paper: genes, tissues, samples (and the rows a
@@ -75,14 +77,18 @@ def _synchronize(device: torch.device) -> None:
 def matmul_peak_gflops(
     sizes=(1024, 2048, 3072), repeats: int = 5, device="cpu", dtype=torch.float32
 ) -> float:
-    """Best ``torch.mm`` rate of this machine in ``dtype``, in GFLOP/s.
+    """Best matrix-multiply rate of this machine in ``dtype``, in GFLOP/s.
+
+    The best of ``torch.mm`` and, on a CPU in float32 where PyTorch has
+    oneDNN, of oneDNN's linear primitive: skgain's training step multiplies
+    with both, and the peak is what the faster of them reaches.
 
     Parameters
     ----------
     sizes : tuple of int, default=(1024, 2048, 3072)
         Sides of the square matrices multiplied.
     repeats : int, default=5
-        Timed products per size; the fastest counts.
+        Timed products per size and library; the fastest counts.
     device : str or torch.device, default="cpu"
         Where to multiply.
     dtype : torch.dtype, default=torch.float32
@@ -96,20 +102,40 @@ def matmul_peak_gflops(
     """
     device = torch.device(device)
     generator = torch.Generator().manual_seed(0)
+    products = [torch.mm]
+    if device.type == "cpu" and dtype == torch.float32:
+        onednn = _networks._ONEDNN_LINEAR
+        if onednn is not None and torch.backends.mkldnn.enabled:
+            # a @ b.T, a product of the same cost as a @ b.
+            products.append(lambda a, b: onednn(a, b, None, "none", [], ""))
     best = 0.0
     for n in sizes:
         a = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
         b = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
-        out = torch.empty(n, n, device=device, dtype=dtype)
-        torch.mm(a, b, out=out)  # warm-up: thread pool, caches
-        _synchronize(device)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            torch.mm(a, b, out=out)
+        for product in products:
+            product(a, b)  # warm-up: thread pool, caches
             _synchronize(device)
-            seconds = time.perf_counter() - start
-            best = max(best, 2 * n**3 / seconds / 1e9)
+            for _ in range(repeats):
+                start = time.perf_counter()
+                product(a, b)
+                _synchronize(device)
+                seconds = time.perf_counter() - start
+                best = max(best, 2 * n**3 / seconds / 1e9)
     return best
+
+
+def _onednn_linear_flops(input_shape, weight_shape, *args, out_shape=None, **kwargs):
+    # input @ weight.T (+ bias): a multiply and an add per term, as
+    # FlopCounterMode counts torch.mm and torch.addmm (the bias not counted).
+    return 2 * math.prod(input_shape) * weight_shape[0]
+
+
+def count_flops() -> FlopCounterMode:
+    """A FlopCounterMode that also counts the products skgain hands to oneDNN."""
+    mapping = {}
+    if _networks._ONEDNN_LINEAR is not None:
+        mapping[torch.ops.mkldnn._linear_pointwise] = _onednn_linear_flops
+    return FlopCounterMode(display=False, custom_mapping=mapping)
 
 
 def _config(
@@ -204,7 +230,7 @@ def measure_training_step(
     device = torch.device(device)
     trainer = gtex_trainer(config, n_genes, seed, device)
     batches = _batches(n_genes, batch_size, 4, seed, device)
-    counter = FlopCounterMode(display=False)
+    counter = count_flops()
     with counter:
         trainer.step(batches[0])
     flops = counter.get_total_flops()
@@ -461,7 +487,9 @@ def run_throughput(options, out: Path) -> Path:
         "## Protocol",
         f"Device: {_device_name(device)}. GAINImputer parameters set: "
         f"{step_params or 'none'}. "
-        f"Peak: the fastest float32 `torch.mm` of square matrices on "
+        "Peak: the fastest float32 product of square matrices, by `torch.mm` "
+        "or (on a CPU) oneDNN's linear primitive, which skgain's gene-wide "
+        f"products use, on "
         f"{n_threads} thread(s), measured before and after the training steps "
         f"({peak_before:.1f} and {peak_after:.1f} GFLOP/s; the higher, "
         f"{peak:.1f}, is used)."
@@ -479,7 +507,8 @@ def run_throughput(options, out: Path) -> Path:
         f"{n_genes} genes with tissue (49 levels), sex and age covariates, "
         "hidden layers (256, 256) as GAINImputer's default; its matrix-product "
         "FLOPs, forward and backward, are counted by "
-        "`torch.utils.flop_counter.FlopCounterMode` on one step, and its time "
+        "`torch.utils.flop_counter.FlopCounterMode` (oneDNN's products "
+        "included) on one step, and its time "
         f"is the median of {n_steps} steps after two warm-up steps. Epoch time "
         f"at GTEx scale is for {GTEX_TRAINING_ROWS} training rows (the "
         f"{GTEX_SAMPLES} samples less GAINImputer's 10% validation split).",

@@ -9,7 +9,8 @@ numerical ones. Generator and discriminator have separate embedding tables.
 Speed: the layers as wide as the genes dominate the cost. The first layer
 keeps one weight per input block (:class:`BlockLinear`), so that autograd
 computes only the gradients a step needs; on the CPU, the products whose
-output is as wide as the genes run in blocks of columns (:func:`wide_product`).
+output is as wide as the genes go through oneDNN, or MKL in blocks of columns
+(:func:`wide_product`).
 """
 
 import math
@@ -102,7 +103,7 @@ class BlockLinear(nn.Module):
             if block is None:
                 continue
             # The gradients of a block and of its weight are as wide as it.
-            if _column_blocked(block, block.shape[1]):
+            if _wide_on_cpu(block, block.shape[1]):
                 output = _BlockProduct.apply(output, block, weight)
             else:
                 output = torch.addmm(output, block, weight.T)
@@ -110,7 +111,7 @@ class BlockLinear(nn.Module):
 
 
 class WideLinear(nn.Linear):
-    """``nn.Linear`` whose wide output is computed in blocks of columns.
+    """``nn.Linear`` whose wide output goes through :func:`wide_product`.
 
     Same parameters, same initial values as ``nn.Linear``; on the CPU, a
     batch of float32 rows (a 2-D input) gets its output through
@@ -128,21 +129,29 @@ class WideLinear(nn.Linear):
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if input.dim() == 2 and _column_blocked(input, self.out_features):
+        if input.dim() == 2 and _wide_on_cpu(input, self.out_features):
             return _WideLinearProduct.apply(input, self.weight, self.bias)
         return super().forward(input)
 
 
-# Output columns per block of wide_product: a block of the default hidden
-# width's 256-row weights then takes 512 kB, the L2 cache of many processor
-# cores.
+# Output columns per block of wide_product when it multiplies with MKL: a
+# block of the default hidden width's 256-row weights then takes 512 kB, the
+# L2 cache of many processor cores. Narrower products go to torch.mm as they are.
 COLUMN_BLOCK = 512
 
+# oneDNN's linear primitive (``input @ weight.T + bias``), as PyTorch builds
+# with oneDNN register it for torch.compile's CPU code; None where absent.
+_ONEDNN_LINEAR = (
+    getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+    if torch.backends.mkldnn.is_available()
+    else None
+)
 
-def _column_blocked(input: torch.Tensor, n_columns: int) -> bool:
-    """Whether products of ``input`` with ``n_columns`` outputs use blocks."""
-    # GPUs need no blocking; under autocast the products change dtype, which
-    # the preallocated output of wide_product would not follow.
+
+def _wide_on_cpu(input: torch.Tensor, n_columns: int) -> bool:
+    """Whether products of ``input`` with ``n_columns`` outputs go wide."""
+    # GPUs need none of it; under autocast the products change dtype, which
+    # the output of wide_product would not follow.
     return (
         n_columns > COLUMN_BLOCK
         and input.device.type == "cpu"
@@ -151,21 +160,35 @@ def _column_blocked(input: torch.Tensor, n_columns: int) -> bool:
     )
 
 
+def _uses_onednn(left: torch.Tensor) -> bool:
+    """Whether :func:`wide_product` hands a product of ``left`` to oneDNN."""
+    return (
+        _ONEDNN_LINEAR is not None
+        and torch.backends.mkldnn.enabled
+        and left.device.type == "cpu"
+        and left.dtype == torch.float32
+    )
+
+
 def wide_product(
     left: torch.Tensor, right: torch.Tensor, bias: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """``left @ right`` (plus ``bias``), one block of output columns at a time.
+    """``left @ right`` (plus ``bias``) for an output thousands of columns wide.
 
     A product with a few hundred rows and thousands of columns, as a layer
-    as wide as the genes makes, can be much slower in one call than in
-    blocks: on 2 AMD EPYC cores (MKL's float32 ``sgemm``, AVX2) the output
-    layer's product at GTEx width took two thirds of the time in blocks of
-    512 columns (``benchmarks/column_blocks.py`` in the repository measures
-    it). Each output entry is a sum over the same inner dimension; the
-    library may order it differently for a block than for the whole, so
-    results agree to rounding (at the training step's shapes on that
-    machine, to the bit). Not differentiable: the layers call it from
-    autograd Functions.
+    as wide as the genes makes, runs far below the processor's peak in
+    PyTorch's ``torch.mm`` on some CPUs: on 2 AMD EPYC cores (AVX2), MKL's
+    float32 ``sgemm`` ran the training step's such products at 50 to 60 GFLOP/s,
+    against 105 to 118 for square matrices. On the CPU in float32 this
+    function hands the product to oneDNN's linear primitive, which ran them
+    at 75 to 110 GFLOP/s there (``benchmarks/wide_products.py`` in the
+    repository measures both), unless PyTorch was built without oneDNN or
+    ``torch.backends.mkldnn`` is disabled; otherwise it calls ``torch.mm``
+    one block of ``COLUMN_BLOCK`` output columns at a time, which MKL also
+    ran faster than one call. Each output entry is a sum over the same inner
+    dimension, but the libraries may order it differently, so results agree
+    with ``left @ right`` to rounding. Not differentiable: the layers call it
+    from autograd Functions.
 
     Parameters
     ----------
@@ -186,9 +209,12 @@ def wide_product(
     >>> import torch
     >>> from skgain._networks import wide_product
     >>> left, right = torch.randn(3, 4), torch.randn(4, 1500)
-    >>> torch.allclose(wide_product(left, right), left @ right)
+    >>> torch.allclose(wide_product(left, right), left @ right, atol=1e-5)
     True
     """
+    if _uses_onednn(left):
+        # The primitive takes the weight as (out, in), as nn.Linear keeps it.
+        return _ONEDNN_LINEAR(left, right.T, bias, "none", [], "")
     n_columns = right.shape[1]
     output = left.new_empty(left.shape[0], n_columns)
     for start in range(0, n_columns, COLUMN_BLOCK):
@@ -214,10 +240,10 @@ def _save_product_operands(ctx, input, weight, needs_input_grad, needs_weight_gr
 
 
 class _BlockProduct(torch.autograd.Function):
-    """``addmm(accumulated, block, weight.T)`` with column-blocked gradients.
+    """``addmm(accumulated, block, weight.T)`` with gene-wide gradients apart.
 
-    The forward product sums over the wide dimension and gains nothing from
-    blocks; the gradients of ``block`` and ``weight`` are as wide as the
+    The forward product sums over the wide dimension and is left to
+    ``torch.addmm``; the gradients of ``block`` and ``weight`` are as wide as the
     genes and go through :func:`wide_product`.
     """
 
@@ -243,7 +269,7 @@ class _BlockProduct(torch.autograd.Function):
 
 
 class _WideLinearProduct(torch.autograd.Function):
-    """``F.linear(input, weight, bias)`` with the forward product column-blocked.
+    """``F.linear(input, weight, bias)``, the forward product by :func:`wide_product`.
 
     The gradients of ``input`` and ``weight`` are tall or narrow products,
     left as they are.

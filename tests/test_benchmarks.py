@@ -668,19 +668,48 @@ def test_point_bayesian_ridge_predicts_as_bayesian_ridge_without_covariance():
         models[0].predict(np.zeros((2, 7)), return_std=True)
 
 
-def test_column_blocks_times_each_wide_product_and_the_step(monkeypatch, capsys):
-    from benchmarks import column_blocks
+def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
+    import torch
+
+    from benchmarks import wide_products
     from skgain import _networks
 
     # 40 genes in blocks of 16: every wide product runs in three blocks.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)
-    blocked = _networks._column_blocked
-    column_blocks.main(["--n-genes", "40", "--batch-sizes", "8", "--steps", "1"])
+    goes_wide, onednn = _networks._wide_on_cpu, torch.backends.mkldnn.enabled
+    wide_products.main(["--n-genes", "40", "--batch-sizes", "8", "--steps", "1"])
     lines = capsys.readouterr().out.splitlines()
-    product_rows = [line for line in lines if line.startswith("| 8 | ")]
-    assert len(product_rows) == 3 + 1
-    step_row = product_rows[-1].split(" | ")
-    assert step_row[-1].rstrip(" |") in ("True", "False")
-    assert all(float(cell) > 0 for cell in step_row[1:3])
-    # The switch between the two trainers is put back.
-    assert _networks._column_blocked is blocked
+    n_ways = 3 if _networks._ONEDNN_LINEAR is not None else 2
+    rows = [line.strip(" |").split(" | ") for line in lines if line.startswith("| 8 |")]
+    assert len(rows) == 3 + 1
+    assert all(len(row) == 2 + n_ways for row in rows[:3])
+    assert all(float(cell) >= 0 for row in rows[:3] for cell in row[2:])
+    # The step row: a time per way, then each other way's weight difference
+    # from one call's (blocks of the same library: none or rounding).
+    step_row = rows[-1]
+    assert len(step_row) == 1 + n_ways + 1
+    assert all(float(cell) > 0 for cell in step_row[1 : 1 + n_ways])
+    differences = [float(cell) for cell in step_row[-1].split(", ")]
+    assert len(differences) == n_ways - 1
+    assert all(0 <= difference < 1e-3 for difference in differences)
+    # The switches between the trainers are put back.
+    assert _networks._wide_on_cpu is goes_wide
+    assert torch.backends.mkldnn.enabled == onednn
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, onednn):
+    """oneDNN's products count as much as the torch.mm calls they replace."""
+    import torch
+
+    from benchmarks._throughput import measure_training_step
+    from skgain import _networks
+
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
+    # 40 genes in blocks of 16: every gene-wide product goes through
+    # wide_product, and in the other run through torch.mm/addmm.
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)
+    wide = measure_training_step(40, 8, n_steps=1)
+    monkeypatch.setattr(_networks, "_wide_on_cpu", lambda *args: False)
+    plain = measure_training_step(40, 8, n_steps=1)
+    assert wide["gflop_per_step"] == plain["gflop_per_step"] > 0

@@ -245,8 +245,41 @@ def test_generator_without_noise_equals_zero_noise(n_numerical, cardinalities):
     assert not torch.allclose(skipped, drawn)
 
 
+# wide_product's two ways: oneDNN's linear primitive, and MKL in blocks of
+# columns (where PyTorch has no oneDNN, or it is disabled).
+LIBRARIES = [
+    pytest.param(
+        True,
+        id="onednn",
+        marks=pytest.mark.skipif(
+            _networks._ONEDNN_LINEAR is None, reason="PyTorch built without oneDNN"
+        ),
+    ),
+    pytest.param(False, id="blocks"),
+]
+
+
+@pytest.fixture
+def library(request, monkeypatch):
+    """Run the test with oneDNN enabled or disabled; count its calls."""
+    onednn = request.param
+    calls = []
+    if onednn:
+        linear = _networks._ONEDNN_LINEAR
+
+        def counted_linear(*args):
+            calls.append(args)
+            return linear(*args)
+
+        monkeypatch.setattr(_networks, "_ONEDNN_LINEAR", counted_linear)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
+    return onednn, calls
+
+
+@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("with_bias", [False, True])
-def test_wide_product_in_blocks_of_columns_is_one_product(monkeypatch, with_bias):
+def test_wide_product_is_one_product(library, monkeypatch, with_bias):
+    onednn, onednn_calls = library
     # Blocks of 3 columns over 10: three whole blocks and a remainder of 1.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
     g = torch.Generator().manual_seed(0)
@@ -255,14 +288,21 @@ def test_wide_product_in_blocks_of_columns_is_one_product(monkeypatch, with_bias
     expected = left @ right if bias is None else torch.addmm(bias, left, right)
     torch.testing.assert_close(wide_product(left, right, bias), expected)
     # Transposed (non-contiguous) operands, as the layers pass them.
+    product = wide_product(left.T.contiguous().T, right.T.contiguous().T, bias)
+    torch.testing.assert_close(product, expected)
+    assert product.is_contiguous()
+    assert len(onednn_calls) == (2 if onednn else 0)
+    # Not float32: always MKL's blocks.
     torch.testing.assert_close(
-        wide_product(left.T.contiguous().T, right.T.contiguous().T, bias), expected
+        wide_product(left.double(), right.double()), (left @ right).double()
     )
+    assert len(onednn_calls) == (2 if onednn else 0)
 
 
+@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("n_rows", [0, 3])
 @pytest.mark.parametrize("bias", [True, False])
-def test_wide_linear_is_a_linear_layer(monkeypatch, n_rows, bias):
+def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
     torch.manual_seed(0)
     layer = WideLinear(4, 10, bias=bias)
@@ -272,7 +312,7 @@ def test_wide_linear_is_a_linear_layer(monkeypatch, n_rows, bias):
     x = torch.randn(n_rows, 4, requires_grad=True)
     x_reference = x.detach().clone().requires_grad_(True)
     output = layer(x)
-    # The blocked product ran: its autograd node, not addmm's.
+    # The wide product ran: its autograd node, not addmm's.
     assert type(output.grad_fn).__name__ == "_WideLinearProductBackward"
     torch.testing.assert_close(output, reference(x_reference))
     weights = torch.randn(n_rows, 10)
@@ -286,7 +326,7 @@ def test_wide_linear_is_a_linear_layer(monkeypatch, n_rows, bias):
 
 
 def test_wide_linear_takes_any_leading_shape():
-    # nn.Linear's (*, in_features) inputs; only a 2-D batch goes in blocks.
+    # nn.Linear's (*, in_features) inputs; only a 2-D batch goes through wide_product.
     layer = WideLinear(4, 600)
     x = torch.randn(2, 3, 4)
     torch.testing.assert_close(
@@ -294,7 +334,7 @@ def test_wide_linear_takes_any_leading_shape():
     )
 
 
-def test_column_blocked_products_have_correct_gradients():
+def test_wide_products_have_correct_gradients():
     # Every pattern of inputs asking for gradients, in float64, against
     # finite differences (the Functions take any dtype; the layers send them
     # float32 only).
@@ -312,16 +352,16 @@ def test_column_blocked_products_have_correct_gradients():
         )
 
 
-def test_column_blocking_is_for_wide_float32_products_on_the_cpu():
+def test_wide_products_are_for_wide_float32_products_on_the_cpu():
     wide = _networks.COLUMN_BLOCK + 1
-    blocked = _networks._column_blocked
-    assert blocked(torch.ones(2, 2), wide)
-    assert not blocked(torch.ones(2, 2), _networks.COLUMN_BLOCK)
-    assert not blocked(torch.ones(2, 2, dtype=torch.float64), wide)
+    goes_wide = _networks._wide_on_cpu
+    assert goes_wide(torch.ones(2, 2), wide)
+    assert not goes_wide(torch.ones(2, 2), _networks.COLUMN_BLOCK)
+    assert not goes_wide(torch.ones(2, 2, dtype=torch.float64), wide)
     # Any other device (a GPU; "meta" stands in for one here).
-    assert not blocked(torch.ones(2, 2, device="meta"), wide)
+    assert not goes_wide(torch.ones(2, 2, device="meta"), wide)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not blocked(torch.ones(2, 2), wide)
+        assert not goes_wide(torch.ones(2, 2), wide)
 
 
 def _values_and_gradients(generator, discriminator, frozen_discriminator):
@@ -336,12 +376,17 @@ def _values_and_gradients(generator, discriminator, frozen_discriminator):
     return generated, logits, [p.grad for p in parameters]
 
 
+@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("frozen_discriminator", [False, True])
-def test_column_blocked_layers_compute_what_plain_layers_compute(
-    monkeypatch, frozen_discriminator
+def test_wide_layers_compute_what_plain_layers_compute(
+    library, monkeypatch, frozen_discriminator
 ):
-    # Blocks of 2 over 5 features: the first layer's gradients and the output
-    # layer's forward product run in three blocks.
+    """Values and every gradient agree with the layers' plain products.
+
+    A product is wide beyond 2 columns: over 5 features, the first layer's
+    gradients and the output layer's forward product go through
+    wide_product (in three blocks with MKL).
+    """
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 2)
     calls = []
     wide_product = _networks.wide_product
@@ -352,17 +397,19 @@ def test_column_blocked_layers_compute_what_plain_layers_compute(
 
     monkeypatch.setattr(_networks, "wide_product", counted_wide_product)
     results, n_calls = [], []
-    for blocked in (True, False):
-        if not blocked:
-            monkeypatch.setattr(_networks, "_column_blocked", lambda *args: False)
+    for wide in (True, False):
+        if not wide:
+            monkeypatch.setattr(_networks, "_wide_on_cpu", lambda *args: False)
         calls.clear()
         results.append(
             _values_and_gradients(_generator(), _discriminator(), frozen_discriminator)
         )
         n_calls.append(len(calls))
-    # Blocked: at least both output layers' forward products and the gradients
+    # Wide: at least both output layers' forward products and the gradients
     # of the generator's three feature-wide weights.
     assert n_calls[0] >= 5 and n_calls[1] == 0
+    onednn, onednn_calls = library
+    assert len(onednn_calls) == (n_calls[0] if onednn else 0)
     (generated, logits, grads), (plain_generated, plain_logits, plain_grads) = results
     torch.testing.assert_close(generated, plain_generated)
     torch.testing.assert_close(logits, plain_logits)

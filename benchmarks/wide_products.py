@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Time the gene-wide products in one call, in blocks of columns and by oneDNN.
+
+Two measurements, both at GTEx width (12,557 genes, hidden width 256), of the
+three ways a product whose output is as wide as the genes can run on a CPU:
+one ``torch.mm``/``torch.addmm`` call (MKL on x86), ``torch.mm`` one block of
+``COLUMN_BLOCK`` columns at a time, and oneDNN's linear primitive, which
+``skgain._networks.wide_product`` uses where PyTorch has it:
+
+1. Each kind of gene-wide product alone, the median of repeated calls.
+2. Whole training steps: three trainers built alike, one per way, stepped in
+   turn in one process (so that all see the same spells of a machine whose
+   speed drifts), the median step of each; then how far the weights of the
+   other two trainers are from those of the one-call trainer.
+
+Run: ``python -m benchmarks.wide_products [--batch-sizes 128 512] [--steps 10]``
+(``--n-genes`` to time another width).
+"""
+
+import argparse
+import contextlib
+import time
+
+import torch
+
+from benchmarks._throughput import _batches, _config, gtex_trainer
+from skgain import _networks
+
+N_GENES = 12557
+HIDDEN = 256
+WAYS = ("one call", "blocks", "oneDNN")
+
+
+@contextlib.contextmanager
+def _way(name):
+    """Make the layers multiply the gene-wide products in the way ``name``."""
+    goes_wide, onednn = _networks._wide_on_cpu, torch.backends.mkldnn.enabled
+    if name == "one call":
+        _networks._wide_on_cpu = lambda *args: False
+    torch.backends.mkldnn.enabled = name == "oneDNN"
+    try:
+        yield
+    finally:
+        _networks._wide_on_cpu = goes_wide
+        torch.backends.mkldnn.enabled = onednn
+
+
+def _median_ms(function, repeats=15):
+    for _ in range(3):
+        function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1e3 * sorted(times)[repeats // 2]
+
+
+def _ways():
+    """The ways this PyTorch can run: oneDNN only where it was built with it."""
+    return [w for w in WAYS if w != "oneDNN" or _networks._ONEDNN_LINEAR is not None]
+
+
+def products(batch_size, n_genes=N_GENES, seed=0):
+    """``{product: {way: median ms}}`` for the three gene-wide kinds."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator)
+
+    hidden, genes = draw(batch_size, HIDDEN), draw(batch_size, n_genes)
+    output_weight, output_bias = draw(n_genes, HIDDEN), draw(n_genes)
+    first_weight, grad_hidden = draw(HIDDEN, n_genes), draw(batch_size, HIDDEN)
+    wide = _networks.wide_product
+    kinds = {
+        "output layer, forward (h @ W.T)": (
+            lambda: torch.addmm(output_bias, hidden, output_weight.T),
+            lambda: wide(hidden, output_weight.T, output_bias),
+        ),
+        "first layer, weight gradient (g.T @ x)": (
+            lambda: grad_hidden.T @ genes,
+            lambda: wide(grad_hidden.T, genes),
+        ),
+        "first layer, input gradient (g @ W)": (
+            lambda: grad_hidden @ first_weight,
+            lambda: wide(grad_hidden, first_weight),
+        ),
+    }
+    times = {}
+    for name, (one_call, wide_call) in kinds.items():
+        times[name] = {}
+        for way in _ways():
+            with _way(way):
+                function = one_call if way == "one call" else wide_call
+                times[name][way] = _median_ms(function)
+    return times
+
+
+def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
+    """Median step in ms of each way, and its weights' distance from one call's.
+
+    Returns ``({way: ms}, {way: largest absolute weight difference})``.
+    """
+    config = _config(batch_size, (HIDDEN, HIDDEN), True)
+    trainers = {way: gtex_trainer(config, n_genes, seed, "cpu") for way in _ways()}
+    batches = _batches(n_genes, batch_size, 4, seed, "cpu")
+    times = {way: [] for way in trainers}
+    for step in range(n_steps + 2):
+        for way, trainer in trainers.items():
+            with _way(way):
+                start = time.perf_counter()
+                trainer.step(batches[step % len(batches)])
+                if step >= 2:  # two warm-up steps
+                    times[way].append(time.perf_counter() - start)
+    medians = {way: 1e3 * sorted(t)[len(t) // 2] for way, t in times.items()}
+    differences = {
+        way: max(
+            (a - b).abs().max().item()
+            for network in ("generator", "discriminator")
+            for a, b in zip(
+                getattr(trainers["one call"], network).parameters(),
+                getattr(trainer, network).parameters(),
+            )
+        )
+        for way, trainer in trainers.items()
+    }
+    return medians, differences
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--n-genes", type=int, default=N_GENES)
+    args = parser.parse_args(argv)
+    ways = _ways()
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, "
+        f"blocks of {_networks.COLUMN_BLOCK} columns\n"
+    )
+    print("| batch | product | " + " | ".join(f"{w} ms" for w in ways) + " |")
+    print("| --- | --- |" + " --- |" * len(ways))
+    for batch_size in args.batch_sizes:
+        for name, times in products(batch_size, args.n_genes).items():
+            cells = " | ".join(f"{times[w]:.1f}" for w in ways)
+            print(f"| {batch_size} | {name} | {cells} |", flush=True)
+    print(
+        "\n| batch | "
+        + " | ".join(f"step, {w} ms" for w in ways)
+        + " | largest weight difference from one call, "
+        + ", ".join(ways[1:])
+        + " |"
+    )
+    print("| --- |" + " --- |" * (len(ways) + 1))
+    for batch_size in args.batch_sizes:
+        medians, differences = steps(batch_size, args.steps, args.n_genes)
+        cells = " | ".join(f"{medians[w]:.1f}" for w in ways)
+        distances = ", ".join(f"{differences[w]:.2g}" for w in ways[1:])
+        print(f"| {batch_size} | {cells} | {distances} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
