@@ -24,7 +24,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 
 import skgain._gain as gain_module
-from skgain import GAINImputer
+from skgain import GAINImputer, _networks
 from skgain._training import TrainingDivergedError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -160,7 +160,12 @@ def test_pandas_nullable_input():
     np.testing.assert_array_equal(X_imputed[:, 0], values[:, 0])
 
 
-def test_same_random_state_same_result(low_rank_data):
+@pytest.mark.parametrize("wide_products", [False, True])
+def test_same_random_state_same_result(low_rank_data, monkeypatch, wide_products):
+    if wide_products:
+        # Every product as wide as the features goes through wide_product
+        # (oneDNN where PyTorch has it), as at gene-expression widths.
+        monkeypatch.setattr(_networks, "COLUMN_BLOCK", 4)
     _, X_missing, _ = low_rank_data
     X = X_missing[:200]
     first = GAINImputer(**TINY).fit_transform(X)
