@@ -19,6 +19,7 @@ output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
 peak memory against the size of the input.
 """
 
+import functools
 import math
 import multiprocessing
 import sys
@@ -102,22 +103,23 @@ def matmul_peak_gflops(
     """
     device = torch.device(device)
     generator = torch.Generator().manual_seed(0)
-    products = [torch.mm]
-    if device.type == "cpu" and dtype == torch.float32:
-        onednn = _networks._ONEDNN_LINEAR
-        if onednn is not None and torch.backends.mkldnn.enabled:
-            # a @ b.T, a product of the same cost as a @ b.
-            products.append(lambda a, b: onednn(a, b, None, "none", [], ""))
     best = 0.0
     for n in sizes:
         a = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
         b = torch.randn(n, n, generator=generator).to(device=device, dtype=dtype)
+        out = torch.empty(n, n, device=device, dtype=dtype)
+        products = [functools.partial(torch.mm, a, b, out=out)]
+        onednn = _networks._ONEDNN_LINEAR
+        if device.type == "cpu" and dtype == torch.float32 and onednn is not None:
+            # a @ b.T, a product of the same cost as a @ b; the primitive
+            # takes no output argument.
+            products.append(functools.partial(onednn, a, b, None, "none", [], ""))
         for product in products:
-            product(a, b)  # warm-up: thread pool, caches
+            product()  # warm-up: thread pool, caches
             _synchronize(device)
             for _ in range(repeats):
                 start = time.perf_counter()
-                product(a, b)
+                product()
                 _synchronize(device)
                 seconds = time.perf_counter() - start
                 best = max(best, 2 * n**3 / seconds / 1e9)

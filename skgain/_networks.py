@@ -134,18 +134,42 @@ class WideLinear(nn.Linear):
         return super().forward(input)
 
 
-# Output columns per block of wide_product when it multiplies with MKL: a
-# block of the default hidden width's 256-row weights then takes 512 kB, the
-# L2 cache of many processor cores. Narrower products go to torch.mm as they are.
+# Products with more output columns than this go through wide_product (the
+# layers' narrower products go to torch.mm as they are), and wide_product's
+# MKL path multiplies one block of this many columns at a time: a block of
+# the default hidden width's 256-row weights then takes 512 kB, the L2 cache
+# of many processor cores.
 COLUMN_BLOCK = 512
 
-# oneDNN's linear primitive (``input @ weight.T + bias``), as PyTorch builds
-# with oneDNN register it for torch.compile's CPU code; None where absent.
-_ONEDNN_LINEAR = (
-    getattr(torch.ops.mkldnn, "_linear_pointwise", None)
-    if torch.backends.mkldnn.is_available()
-    else None
-)
+
+def _find_onednn_linear():
+    """oneDNN's linear primitive, if this PyTorch has one that works; else None.
+
+    The primitive (``input @ weight.T + bias``) is the operator that PyTorch
+    builds with oneDNN register for ``torch.compile``'s CPU code. It is not a
+    public API, so it is checked once on a small product, with a transposed
+    weight as :func:`wide_product` passes it.
+    """
+    if not torch.backends.mkldnn.is_available():
+        return None
+    linear = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+    if linear is None:
+        return None
+    generator = torch.Generator().manual_seed(0)
+    left, right, bias = (
+        torch.randn(*shape, generator=generator) for shape in [(3, 4), (4, 5), (5,)]
+    )
+    try:
+        product = linear(left, right.T, bias, "none", [], "")
+    except (RuntimeError, TypeError):
+        return None
+    expected = torch.addmm(bias, left, right)
+    if product.shape != expected.shape or not torch.allclose(product, expected):
+        return None
+    return linear
+
+
+_ONEDNN_LINEAR = _find_onednn_linear()
 
 
 def _wide_on_cpu(input: torch.Tensor, n_columns: int) -> bool:
@@ -167,6 +191,9 @@ def _uses_onednn(left: torch.Tensor) -> bool:
         and torch.backends.mkldnn.enabled
         and left.device.type == "cpu"
         and left.dtype == torch.float32
+        # oneDNN has no primitive for an empty inner dimension (the weight
+        # gradient of a batch of 0 rows); torch.mm gives zeros.
+        and left.shape[1] > 0
     )
 
 
@@ -178,17 +205,18 @@ def wide_product(
     A product with a few hundred rows and thousands of columns, as a layer
     as wide as the genes makes, runs far below the processor's peak in
     PyTorch's ``torch.mm`` on some CPUs: on 2 AMD EPYC cores (AVX2), MKL's
-    float32 ``sgemm`` ran the training step's such products at 50 to 60 GFLOP/s,
-    against 105 to 118 for square matrices. On the CPU in float32 this
-    function hands the product to oneDNN's linear primitive, which ran them
-    at 75 to 110 GFLOP/s there (``benchmarks/wide_products.py`` in the
-    repository measures both), unless PyTorch was built without oneDNN or
-    ``torch.backends.mkldnn`` is disabled; otherwise it calls ``torch.mm``
-    one block of ``COLUMN_BLOCK`` output columns at a time, which MKL also
-    ran faster than one call. Each output entry is a sum over the same inner
-    dimension, but the libraries may order it differently, so results agree
-    with ``left @ right`` to rounding. Not differentiable: the layers call it
-    from autograd Functions.
+    float32 ``sgemm`` ran the training step's such products at 37 to 58
+    GFLOP/s in one call and 56 to 100 in blocks of 512 columns, against
+    about 130 for square matrices, and oneDNN's linear primitive ran them at
+    61 to 126 (``benchmarks/wide_products.py`` in the repository measures
+    the three ways). On the CPU in float32 this function hands the product
+    to oneDNN, unless PyTorch has no working oneDNN primitive or
+    ``torch.backends.mkldnn.enabled`` is False; otherwise it calls
+    ``torch.mm`` one block of ``COLUMN_BLOCK`` output columns at a time.
+    Which library is faster on other processors was not measured. Each
+    output entry is a sum over the same inner dimension, but the libraries
+    may order it differently, so results agree with ``left @ right`` to
+    rounding. Not differentiable: the layers call it from autograd Functions.
 
     Parameters
     ----------
@@ -214,6 +242,8 @@ def wide_product(
     """
     if _uses_onednn(left):
         # The primitive takes the weight as (out, in), as nn.Linear keeps it.
+        # A bias of other strides would be read wrongly, not rejected.
+        bias = None if bias is None else bias.contiguous()
         return _ONEDNN_LINEAR(left, right.T, bias, "none", [], "")
     n_columns = right.shape[1]
     output = left.new_empty(left.shape[0], n_columns)

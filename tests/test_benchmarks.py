@@ -706,10 +706,21 @@ def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, onednn
     from skgain import _networks
 
     monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
+    linear, calls = _networks._ONEDNN_LINEAR, []
+    if onednn and linear is None:
+        pytest.skip("PyTorch built without oneDNN")
+    if linear is not None:
+
+        def counted_linear(*args):
+            calls.append(args)
+            return linear(*args)
+
+        monkeypatch.setattr(_networks, "_ONEDNN_LINEAR", counted_linear)
     # 40 genes in blocks of 16: every gene-wide product goes through
     # wide_product, and in the other run through torch.mm/addmm.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)
     wide = measure_training_step(40, 8, n_steps=1)
+    assert bool(calls) == onednn
     monkeypatch.setattr(_networks, "_wide_on_cpu", lambda *args: False)
     plain = measure_training_step(40, 8, n_steps=1)
     assert wide["gflop_per_step"] == plain["gflop_per_step"] > 0

@@ -264,8 +264,8 @@ def library(request, monkeypatch):
     """Run the test with oneDNN enabled or disabled; count its calls."""
     onednn = request.param
     calls = []
-    if onednn:
-        linear = _networks._ONEDNN_LINEAR
+    linear = _networks._ONEDNN_LINEAR
+    if linear is not None:
 
         def counted_linear(*args):
             calls.append(args)
@@ -299,10 +299,49 @@ def test_wide_product_is_one_product(library, monkeypatch, with_bias):
     assert len(onednn_calls) == (2 if onednn else 0)
 
 
+def test_wide_product_takes_a_bias_of_any_strides():
+    g = torch.Generator().manual_seed(0)
+    left, right = torch.randn(4, 6, generator=g), torch.randn(6, 600, generator=g)
+    every_other = torch.randn(1200, generator=g)[::2]
+    for bias in (every_other, torch.tensor(2.0).expand(600)):
+        torch.testing.assert_close(
+            wide_product(left, right, bias), torch.addmm(bias, left, right)
+        )
+
+
+@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
+def test_block_linear_on_a_batch_of_no_rows(library, monkeypatch):
+    # The weight gradient of an empty batch has an empty inner dimension,
+    # for which oneDNN has no primitive: zeros, as torch.mm gives.
+    monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
+    layer = BlockLinear([6, 2], 4)
+    output = layer([torch.ones(0, 6), torch.ones(0, 2)])
+    assert output.shape == (0, 4)
+    output.sum().backward()
+    assert all(torch.equal(w.grad, torch.zeros_like(w)) for w in layer.weights)
+
+
+def test_onednn_primitive_is_checked_before_use(monkeypatch):
+    if _networks._ONEDNN_LINEAR is None:
+        pytest.skip("PyTorch built without oneDNN")
+    assert _networks._find_onednn_linear() is _networks._ONEDNN_LINEAR
+
+    def failing(*args):
+        raise RuntimeError("could not create a primitive")
+
+    def wrong(input, weight, bias, *args):
+        return torch.zeros(input.shape[0], weight.shape[0])
+
+    for broken in (failing, wrong):
+        monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", broken)
+        assert _networks._find_onednn_linear() is None
+
+
 @pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("n_rows", [0, 3])
 @pytest.mark.parametrize("bias", [True, False])
 def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
+    onednn, onednn_calls = library
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 3)
     torch.manual_seed(0)
     layer = WideLinear(4, 10, bias=bias)
@@ -315,6 +354,7 @@ def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     # The wide product ran: its autograd node, not addmm's.
     assert type(output.grad_fn).__name__ == "_WideLinearProductBackward"
     torch.testing.assert_close(output, reference(x_reference))
+    assert len(onednn_calls) == (1 if onednn else 0)
     weights = torch.randn(n_rows, 10)
     (output * weights).sum().backward()
     (reference(x_reference) * weights).sum().backward()
