@@ -173,7 +173,10 @@ _ONEDNN_LINEAR = _find_onednn_linear()
 
 
 def _wide_on_cpu(input: torch.Tensor, n_columns: int) -> bool:
-    """Whether products of ``input`` with ``n_columns`` outputs go wide."""
+    """Whether a product of ``input`` with ``n_columns`` outputs needs wide_product.
+
+    Wider than ``COLUMN_BLOCK``, float32 on the CPU, outside autocast.
+    """
     # GPUs need none of it; under autocast the products change dtype, which
     # the output of wide_product would not follow.
     return (
