@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from skgain import _networks
+
 
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
@@ -16,3 +18,34 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+# wide_product's two ways: oneDNN's linear primitive, and MKL in blocks of
+# columns (where PyTorch has no oneDNN, or it is disabled).
+LIBRARIES = [
+    pytest.param(
+        True,
+        id="onednn",
+        marks=pytest.mark.skipif(
+            _networks._ONEDNN_LINEAR is None, reason="PyTorch built without oneDNN"
+        ),
+    ),
+    pytest.param(False, id="blocks"),
+]
+
+
+@pytest.fixture(params=LIBRARIES)
+def library(request, monkeypatch):
+    """Run the test with oneDNN enabled, then disabled; count its calls."""
+    onednn = request.param
+    calls = []
+    linear = _networks._ONEDNN_LINEAR
+    if linear is not None:
+
+        def counted_linear(*args):
+            calls.append(args)
+            return linear(*args)
+
+        monkeypatch.setattr(_networks, "_ONEDNN_LINEAR", counted_linear)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
+    return onednn, calls

@@ -697,25 +697,12 @@ def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
     assert torch.backends.mkldnn.enabled == onednn
 
 
-@pytest.mark.parametrize("onednn", [True, False])
-def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, onednn):
+def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, library):
     """oneDNN's products count as much as the torch.mm calls they replace."""
-    import torch
-
     from benchmarks._throughput import measure_training_step
     from skgain import _networks
 
-    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
-    linear, calls = _networks._ONEDNN_LINEAR, []
-    if onednn and linear is None:
-        pytest.skip("PyTorch built without oneDNN")
-    if linear is not None:
-
-        def counted_linear(*args):
-            calls.append(args)
-            return linear(*args)
-
-        monkeypatch.setattr(_networks, "_ONEDNN_LINEAR", counted_linear)
+    onednn, calls = library
     # 40 genes in blocks of 16: every gene-wide product goes through
     # wide_product, and in the other run through torch.mm/addmm.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)

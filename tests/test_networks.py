@@ -245,38 +245,6 @@ def test_generator_without_noise_equals_zero_noise(n_numerical, cardinalities):
     assert not torch.allclose(skipped, drawn)
 
 
-# wide_product's two ways: oneDNN's linear primitive, and MKL in blocks of
-# columns (where PyTorch has no oneDNN, or it is disabled).
-LIBRARIES = [
-    pytest.param(
-        True,
-        id="onednn",
-        marks=pytest.mark.skipif(
-            _networks._ONEDNN_LINEAR is None, reason="PyTorch built without oneDNN"
-        ),
-    ),
-    pytest.param(False, id="blocks"),
-]
-
-
-@pytest.fixture
-def library(request, monkeypatch):
-    """Run the test with oneDNN enabled or disabled; count its calls."""
-    onednn = request.param
-    calls = []
-    linear = _networks._ONEDNN_LINEAR
-    if linear is not None:
-
-        def counted_linear(*args):
-            calls.append(args)
-            return linear(*args)
-
-        monkeypatch.setattr(_networks, "_ONEDNN_LINEAR", counted_linear)
-    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
-    return onednn, calls
-
-
-@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_wide_product_is_one_product(library, monkeypatch, with_bias):
     onednn, onednn_calls = library
@@ -309,7 +277,6 @@ def test_wide_product_takes_a_bias_of_any_strides():
         )
 
 
-@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 def test_block_linear_on_a_batch_of_no_rows(library, monkeypatch):
     # The weight gradient of an empty batch has an empty inner dimension,
     # for which oneDNN has no primitive: zeros, as torch.mm gives.
@@ -337,7 +304,6 @@ def test_onednn_primitive_is_checked_before_use(monkeypatch):
         assert _networks._find_onednn_linear() is None
 
 
-@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("n_rows", [0, 3])
 @pytest.mark.parametrize("bias", [True, False])
 def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
@@ -416,7 +382,6 @@ def _values_and_gradients(generator, discriminator, frozen_discriminator):
     return generated, logits, [p.grad for p in parameters]
 
 
-@pytest.mark.parametrize("library", LIBRARIES, indirect=True)
 @pytest.mark.parametrize("frozen_discriminator", [False, True])
 def test_wide_layers_compute_what_plain_layers_compute(
     library, monkeypatch, frozen_discriminator
