@@ -13,6 +13,12 @@ one ``torch.mm``/``torch.addmm`` call (MKL on x86), ``torch.mm`` one block of
    speed drifts), the median step of each; then how far the weights of the
    other two trainers are from those of the one-call trainer.
 
+Then the same two measurements for the layout of the output layer's weight:
+its three products of a training step with the weight laid out as
+``nn.Linear`` keeps it (genes x hidden) and as ``skgain._networks.WideLinear``
+keeps it (hidden x genes), called in turn; and whole steps of two trainers
+that differ only in that layout, stepped in turn.
+
 Run: ``python -m benchmarks.wide_products [--batch-sizes 128 512] [--steps 10]``
 (``--n-genes`` to time another width).
 """
@@ -22,9 +28,11 @@ import contextlib
 import time
 
 import torch
+from torch import nn
 
-from benchmarks._throughput import _batches, _config, gtex_trainer
+from benchmarks._throughput import GTEX_TISSUES, _batches, _config, gtex_trainer
 from skgain import _networks
+from skgain._training import _Trainer, build_networks
 
 N_GENES = 12557
 HIDDEN = 256
@@ -56,6 +64,19 @@ def _median_ms(function, repeats=15):
     return 1e3 * sorted(times)[repeats // 2]
 
 
+def _paired_medians_ms(first, second, repeats=25):
+    """Median ms of two functions called in turn, so that both see the same spells."""
+    for _ in range(3):
+        first(), second()
+    times = ([], [])
+    for _ in range(repeats):
+        for function, kept in zip((first, second), times):
+            start = time.perf_counter()
+            function()
+            kept.append(time.perf_counter() - start)
+    return tuple(1e3 * sorted(kept)[repeats // 2] for kept in times)
+
+
 def _ways():
     """The ways this PyTorch can run: oneDNN only where it was built with it."""
     return [w for w in WAYS if w != "oneDNN" or _networks._ONEDNN_LINEAR is not None]
@@ -69,13 +90,13 @@ def products(batch_size, n_genes=N_GENES, seed=0):
         return torch.randn(*shape, generator=generator)
 
     hidden, genes = draw(batch_size, HIDDEN), draw(batch_size, n_genes)
-    output_weight, output_bias = draw(n_genes, HIDDEN), draw(n_genes)
+    output_weight, output_bias = draw(HIDDEN, n_genes), draw(n_genes)
     first_weight, grad_hidden = draw(HIDDEN, n_genes), draw(batch_size, HIDDEN)
     wide = _networks.wide_product
     kinds = {
-        "output layer, forward (h @ W.T)": (
-            lambda: torch.addmm(output_bias, hidden, output_weight.T),
-            lambda: wide(hidden, output_weight.T, output_bias),
+        "output layer, forward (h @ W)": (
+            lambda: torch.addmm(output_bias, hidden, output_weight),
+            lambda: wide(hidden, output_weight, output_bias),
         ),
         "first layer, weight gradient (g.T @ x)": (
             lambda: grad_hidden.T @ genes,
@@ -94,6 +115,112 @@ def products(batch_size, n_genes=N_GENES, seed=0):
                 function = one_call if way == "one call" else wide_call
                 times[name][way] = _median_ms(function)
     return times
+
+
+def layouts(batch_size, n_genes=N_GENES, seed=0):
+    """``{product: (ms with nn.Linear's layout, ms with WideLinear's)}``.
+
+    The output layer's forward product and its weight and input gradients,
+    with the gene-wide ones through ``wide_product`` (oneDNN where PyTorch has
+    it) and the input gradient, which sums over the genes, by ``torch.mm``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator)
+
+    hidden, grad_genes = draw(batch_size, HIDDEN), draw(batch_size, n_genes)
+    by_genes, bias = draw(n_genes, HIDDEN), draw(n_genes)
+    by_inputs = by_genes.T.contiguous()
+    wide = _networks.wide_product
+    kinds = {
+        "output layer, forward": (
+            lambda: wide(hidden, by_genes.T, bias),
+            lambda: wide(hidden, by_inputs, bias),
+        ),
+        "output layer, weight gradient": (
+            lambda: grad_genes.T @ hidden,
+            lambda: wide(hidden.T, grad_genes),
+        ),
+        "output layer, input gradient": (
+            lambda: grad_genes @ by_genes,
+            lambda: grad_genes @ by_inputs.T,
+        ),
+    }
+    return {
+        name: _paired_medians_ms(linear_layout, wide_layout)
+        for name, (linear_layout, wide_layout) in kinds.items()
+    }
+
+
+class _LinearLayoutProduct(torch.autograd.Function):
+    """The output layer's products with ``nn.Linear``'s (out, in) weight.
+
+    The forward product by ``wide_product``, the gradients by ``torch.mm``:
+    the form these products take in that layout.
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias):
+        ctx.save_for_backward(input, weight)
+        return _networks.wide_product(input, weight.T, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        return grad @ weight, grad.T @ input, grad.sum(0)
+
+
+class _LinearLayoutWide(nn.Linear):
+    """A WideLinear with its weight laid out as nn.Linear's, for comparison."""
+
+    def forward(self, input):
+        if input.dim() == 2 and _networks._wide_on_cpu(input, self.out_features):
+            return _LinearLayoutProduct.apply(input, self.weight, self.bias)
+        return super().forward(input)
+
+
+def _with_linear_layout(network):
+    """``network`` with its WideLinear layers' weights in nn.Linear's layout."""
+    for index, layer in enumerate(network.body):
+        if isinstance(layer, _networks.WideLinear):
+            replacement = _LinearLayoutWide(layer.in_features, layer.out_features)
+            with torch.no_grad():
+                replacement.weight.copy_(layer.weight.T)
+                replacement.bias.copy_(layer.bias)
+            network.body[index] = replacement
+    return network
+
+
+def layout_steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
+    """Median step in ms with each layout of the output layer's weight.
+
+    Two trainers with the same initial weights, one with WideLinear's layout
+    and one with nn.Linear's, stepped in turn. Returns ``({layout: ms},
+    largest absolute difference between their output layers' weights)``.
+    """
+    config = _config(batch_size, (HIDDEN, HIDDEN), True)
+    trainers = {}
+    for layout in ("nn.Linear", "WideLinear"):
+        networks = build_networks(config, n_genes, [GTEX_TISSUES, 2], 1, seed, "cpu")
+        if layout == "nn.Linear":
+            networks = [_with_linear_layout(network) for network in networks]
+        rng = torch.Generator().manual_seed(seed)
+        trainers[layout] = _Trainer(config, *networks, rng)
+    batches = _batches(n_genes, batch_size, 4, seed, "cpu")
+    times = {layout: [] for layout in trainers}
+    for step in range(n_steps + 2):
+        for layout, trainer in trainers.items():
+            start = time.perf_counter()
+            trainer.step(batches[step % len(batches)])
+            if step >= 2:  # two warm-up steps
+                times[layout].append(time.perf_counter() - start)
+    medians = {layout: 1e3 * sorted(t)[len(t) // 2] for layout, t in times.items()}
+    output_weights = [
+        trainer.generator.body[-1].weight for trainer in trainers.values()
+    ]
+    difference = (output_weights[0] - output_weights[1].T).abs().max().item()
+    return medians, difference
 
 
 def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
@@ -158,6 +285,26 @@ def main(argv=None):
         cells = " | ".join(f"{medians[w]:.1f}" for w in ways)
         distances = ", ".join(f"{differences[w]:.2g}" for w in ways[1:])
         print(f"| {batch_size} | {cells} | {distances} |", flush=True)
+    print(
+        "\n| batch | product | nn.Linear's layout (genes x hidden) ms "
+        "| WideLinear's layout (hidden x genes) ms |"
+    )
+    print("| --- | --- | --- | --- |")
+    for batch_size in args.batch_sizes:
+        for name, (linear, wide) in layouts(batch_size, args.n_genes).items():
+            print(f"| {batch_size} | {name} | {linear:.1f} | {wide:.1f} |", flush=True)
+    print(
+        "\n| batch | step, nn.Linear's layout ms | step, WideLinear's layout ms "
+        "| largest output weight difference |"
+    )
+    print("| --- | --- | --- | --- |")
+    for batch_size in args.batch_sizes:
+        medians, difference = layout_steps(batch_size, args.steps, args.n_genes)
+        print(
+            f"| {batch_size} | {medians['nn.Linear']:.1f} | "
+            f"{medians['WideLinear']:.1f} | {difference:.2g} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -681,12 +681,24 @@ def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     n_ways = 3 if _networks._ONEDNN_LINEAR is not None else 2
     rows = [line.strip(" |").split(" | ") for line in lines if line.startswith("| 8 |")]
-    assert len(rows) == 3 + 1
+    assert len(rows) == 3 + 1 + 3 + 1
     assert all(len(row) == 2 + n_ways for row in rows[:3])
     assert all(float(cell) >= 0 for row in rows[:3] for cell in row[2:])
+    # The output layer's three products in each weight layout, then a step
+    # in each layout and how far apart the two trainers' weights are.
+    assert [row[1] for row in rows[4:7]] == [
+        "output layer, forward",
+        "output layer, weight gradient",
+        "output layer, input gradient",
+    ]
+    assert all(len(row) == 4 and float(row[2]) >= 0 for row in rows[4:7])
+    layout_row = rows[7]
+    assert len(layout_row) == 4
+    assert float(layout_row[1]) > 0 and float(layout_row[2]) > 0
+    assert 0 <= float(layout_row[3]) < 1e-3
     # The step row: a time per way, then each other way's weight difference
     # from one call's (blocks of the same library: none or rounding).
-    step_row = rows[-1]
+    step_row = rows[3]
     assert len(step_row) == 1 + n_ways + 1
     assert all(float(cell) > 0 for cell in step_row[1 : 1 + n_ways])
     differences = [float(cell) for cell in step_row[-1].split(", ")]

@@ -31,7 +31,7 @@ def test_embedding_width_rule(cardinality, width):
 
 
 def _linears(net):
-    return [m for m in net.body if isinstance(m, (BlockLinear, nn.Linear))]
+    return [m for m in net.body if isinstance(m, (BlockLinear, WideLinear))]
 
 
 def _inputs(n_samples=7, seed=0):
@@ -121,7 +121,7 @@ def test_generator_architecture():
     assert linears[0].in_features == 3 * N_FEATURES + COVARIATE_WIDTH
     assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
     assert sum(isinstance(m, nn.ReLU) for m in generator.body) == 2
-    assert isinstance(generator.body[-1], nn.Linear)  # linear output
+    assert isinstance(generator.body[-1], WideLinear)  # linear output
 
 
 def test_discriminator_architecture():
@@ -129,7 +129,7 @@ def test_discriminator_architecture():
     linears = _linears(discriminator)
     assert linears[0].in_widths == (N_FEATURES,) * 2 + (COVARIATE_WIDTH,)
     assert [m.out_features for m in linears] == [16, 8, N_FEATURES]
-    assert isinstance(discriminator.body[-1], nn.Linear)  # logits
+    assert isinstance(discriminator.body[-1], WideLinear)  # logits
 
 
 def test_networks_without_covariates():
@@ -313,7 +313,9 @@ def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     layer = WideLinear(4, 10, bias=bias)
     torch.manual_seed(0)
     reference = nn.Linear(4, 10, bias=bias)
-    assert torch.equal(layer.weight, reference.weight)
+    # nn.Linear's weights, stored transposed and contiguous.
+    assert torch.equal(layer.weight, reference.weight.T)
+    assert layer.weight.is_contiguous()
     x = torch.randn(n_rows, 4, requires_grad=True)
     x_reference = x.detach().clone().requires_grad_(True)
     output = layer(x)
@@ -325,19 +327,21 @@ def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     (output * weights).sum().backward()
     (reference(x_reference) * weights).sum().backward()
     torch.testing.assert_close(x.grad, x_reference.grad)
-    for parameter, reference_parameter in zip(
-        layer.parameters(), reference.parameters(), strict=True
-    ):
-        torch.testing.assert_close(parameter.grad, reference_parameter.grad)
+    torch.testing.assert_close(layer.weight.grad, reference.weight.grad.T)
+    # Laid out as the weight, so that the fused optimizer needs no copies.
+    assert layer.weight.grad.stride() == layer.weight.stride()
+    if bias:
+        torch.testing.assert_close(layer.bias.grad, reference.bias.grad)
+    else:
+        assert layer.bias is None
+    assert len(onednn_calls) == (2 if onednn and n_rows else 1 if onednn else 0)
 
 
 def test_wide_linear_takes_any_leading_shape():
     # nn.Linear's (*, in_features) inputs; only a 2-D batch goes through wide_product.
     layer = WideLinear(4, 600)
     x = torch.randn(2, 3, 4)
-    torch.testing.assert_close(
-        layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias)
-    )
+    torch.testing.assert_close(layer(x), x @ layer.weight + layer.bias)
 
 
 def test_wide_products_have_correct_gradients():
@@ -353,8 +357,10 @@ def test_wide_products_have_correct_gradients():
         assert torch.autograd.gradcheck(
             _networks._BlockProduct.apply, (accumulated, block, weight)
         )
+        # WideLinear's weight is (in_features, out_features).
+        wide_weight = weight.detach().T.contiguous().requires_grad_(needs[2])
         assert torch.autograd.gradcheck(
-            _networks._WideLinearProduct.apply, (block, weight, accumulated)
+            _networks._WideLinearProduct.apply, (block, wide_weight, accumulated)
         )
 
 
