@@ -170,6 +170,18 @@ class WideLinear(nn.Module):
             self.bias = nn.Parameter(linear.bias.detach().clone())
         else:
             self.register_parameter("bias", None)
+        self._weight_layout = "in_out"
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_weight_layout" not in state:
+            # Pickled by a development version whose WideLinear kept
+            # nn.Linear's (out_features, in_features) weight.
+            weight = self.weight
+            self.weight = nn.Parameter(
+                weight.detach().T.contiguous(), requires_grad=weight.requires_grad
+            )
+            self._weight_layout = "in_out"
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if input.dim() == 2 and _wide_on_cpu(input, self.out_features):

@@ -1,5 +1,7 @@
 """Generator, discriminator and covariate embeddings."""
 
+import pickle
+
 import pytest
 import torch
 from torch import nn
@@ -335,6 +337,26 @@ def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     else:
         assert layer.bias is None
     assert len(onednn_calls) == (2 if onednn and n_rows else 1 if onednn else 0)
+
+
+def test_wide_linear_loads_a_layer_pickled_with_nn_linear_layout():
+    # A development version kept nn.Linear's (out, in) weight: such a layer
+    # must load with its weight transposed, not be read the wrong way round.
+    layer = WideLinear(3, 3)
+    old_state = dict(layer.__dict__)
+    del old_state["_weight_layout"]
+    old_state["_parameters"] = {
+        "weight": nn.Parameter(layer.weight.detach().T.clone()),
+        "bias": layer.bias,
+    }
+    loaded = WideLinear.__new__(WideLinear)
+    loaded.__setstate__(old_state)
+    assert torch.equal(loaded.weight, layer.weight)
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(loaded(x), layer(x))
+    # A present-day pickle is left as it is.
+    restored = pickle.loads(pickle.dumps(layer))
+    assert torch.equal(restored.weight, layer.weight)
 
 
 def test_wide_linear_takes_any_leading_shape():
