@@ -29,6 +29,7 @@ import time
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from benchmarks._throughput import GTEX_TISSUES, _batches, _config, gtex_trainer
 from skgain import _networks
@@ -156,19 +157,28 @@ def layouts(batch_size, n_genes=N_GENES, seed=0):
 class _LinearLayoutProduct(torch.autograd.Function):
     """The output layer's products with ``nn.Linear``'s (out, in) weight.
 
-    The forward product by ``wide_product``, the gradients by ``torch.mm``:
-    the form these products take in that layout.
+    The forward product by ``wide_product``, the gradients by ``torch.mm``,
+    each only when autograd asks for it: the form these products took in
+    that layout (as ``skgain._networks._WideLinearProduct`` did then).
     """
 
     @staticmethod
     def forward(ctx, input, weight, bias):
-        ctx.save_for_backward(input, weight)
+        _networks._save_product_operands(ctx, input, weight, *ctx.needs_input_grad[:2])
         return _networks.wide_product(input, weight.T, bias)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
-        return grad @ weight, grad.T @ input, grad.sum(0)
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad @ weight
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad.T @ input
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(0)
+        return grad_input, grad_weight, grad_bias
 
 
 class _LinearLayoutWide(nn.Linear):

@@ -122,12 +122,12 @@ class WideLinear(nn.Module):
     forward product reads the weight as it lies, the weight's gradient is as
     wide as the genes (for oneDNN, as the first layers' weight gradients) and
     the input's gradient is the product form of the first layer's forward
-    pass. On 2 AMD EPYC cores this made a training step at 12,557 genes 14 to
-    20 ms shorter at batch 128 (5 to 7%) and 30 ms at batch 512
-    (``benchmarks/wide_products.py`` in the repository times the products in
-    both layouts). On the CPU, a batch of float32 rows (a 2-D input) gets its
-    output and its weight's gradient through :func:`wide_product`, equal to
-    ``nn.Linear``'s up to rounding.
+    pass. On 2 AMD EPYC cores this made a training step at 12,557 genes 13
+    and 16 ms shorter at batch 128 in two runs (4 to 6%) and 31 ms at batch
+    512 (``benchmarks/wide_products.py`` in the repository times the products
+    and the steps in both layouts). On the CPU, a batch of float32 rows (a
+    2-D input) gets its output and its weight's gradient through
+    :func:`wide_product`, equal to ``nn.Linear``'s up to rounding.
 
     Parameters
     ----------
@@ -170,6 +170,7 @@ class WideLinear(nn.Module):
             self.bias = nn.Parameter(linear.bias.detach().clone())
         else:
             self.register_parameter("bias", None)
+        # Marks the layout for __setstate__, which alone reads it.
         self._weight_layout = "in_out"
 
     def __setstate__(self, state):
@@ -178,6 +179,13 @@ class WideLinear(nn.Module):
             # Pickled by a development version whose WideLinear kept
             # nn.Linear's (out_features, in_features) weight.
             weight = self.weight
+            if weight.shape != (self.out_features, self.in_features):
+                raise ValueError(
+                    f"a WideLinear({self.in_features}, {self.out_features}) "
+                    f"without a weight layout has a weight of shape "
+                    f"{tuple(weight.shape)}, not nn.Linear's "
+                    f"{(self.out_features, self.in_features)}."
+                )
             self.weight = nn.Parameter(
                 weight.detach().T.contiguous(), requires_grad=weight.requires_grad
             )

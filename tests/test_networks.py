@@ -330,13 +330,15 @@ def test_wide_linear_is_a_linear_layer(library, monkeypatch, n_rows, bias):
     (reference(x_reference) * weights).sum().backward()
     torch.testing.assert_close(x.grad, x_reference.grad)
     torch.testing.assert_close(layer.weight.grad, reference.weight.grad.T)
-    # Laid out as the weight, so that the fused optimizer needs no copies.
-    assert layer.weight.grad.stride() == layer.weight.stride()
     if bias:
         torch.testing.assert_close(layer.bias.grad, reference.bias.grad)
     else:
         assert layer.bias is None
     assert len(onednn_calls) == (2 if onednn and n_rows else 1 if onednn else 0)
+    # The Function's own gradient is laid out as the weight (autograd would
+    # otherwise copy it into the weight's layout before accumulating it).
+    (raw_gradient,) = torch.autograd.grad(layer(x).sum(), layer.weight)
+    assert raw_gradient.is_contiguous()
 
 
 def test_wide_linear_loads_a_layer_pickled_with_nn_linear_layout():
@@ -354,6 +356,12 @@ def test_wide_linear_loads_a_layer_pickled_with_nn_linear_layout():
     assert torch.equal(loaded.weight, layer.weight)
     x = torch.randn(2, 3)
     torch.testing.assert_close(loaded(x), layer(x))
+    # A state without the layout whose weight is not nn.Linear's is refused.
+    wide = WideLinear(2, 3)
+    state = dict(wide.__dict__)
+    del state["_weight_layout"]
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3\)"):
+        WideLinear.__new__(WideLinear).__setstate__(state)
     # A present-day pickle is left as it is.
     restored = pickle.loads(pickle.dumps(layer))
     assert torch.equal(restored.weight, layer.weight)
