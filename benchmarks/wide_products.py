@@ -202,6 +202,23 @@ def _with_linear_layout(network):
     return network
 
 
+def _median_steps_ms(trainers, batches, n_steps, context=None):
+    """Median step in ms of each trainer, the trainers stepped in turn.
+
+    Two untimed warm-up steps each first; ``context(name)``, if given, is
+    entered around each step of the trainer ``name``.
+    """
+    times = {name: [] for name in trainers}
+    for step in range(n_steps + 2):
+        for name, trainer in trainers.items():
+            with context(name) if context else contextlib.nullcontext():
+                start = time.perf_counter()
+                trainer.step(batches[step % len(batches)])
+                if step >= 2:
+                    times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * sorted(t)[len(t) // 2] for name, t in times.items()}
+
+
 def layout_steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     """Median step in ms with each layout of the output layer's weight.
 
@@ -218,14 +235,7 @@ def layout_steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
         rng = torch.Generator().manual_seed(seed)
         trainers[layout] = _Trainer(config, *networks, rng)
     batches = _batches(n_genes, batch_size, 4, seed, "cpu")
-    times = {layout: [] for layout in trainers}
-    for step in range(n_steps + 2):
-        for layout, trainer in trainers.items():
-            start = time.perf_counter()
-            trainer.step(batches[step % len(batches)])
-            if step >= 2:  # two warm-up steps
-                times[layout].append(time.perf_counter() - start)
-    medians = {layout: 1e3 * sorted(t)[len(t) // 2] for layout, t in times.items()}
+    medians = _median_steps_ms(trainers, batches, n_steps)
     output_weights = [
         trainer.generator.body[-1].weight for trainer in trainers.values()
     ]
@@ -241,15 +251,7 @@ def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     config = _config(batch_size, (HIDDEN, HIDDEN), True)
     trainers = {way: gtex_trainer(config, n_genes, seed, "cpu") for way in _ways()}
     batches = _batches(n_genes, batch_size, 4, seed, "cpu")
-    times = {way: [] for way in trainers}
-    for step in range(n_steps + 2):
-        for way, trainer in trainers.items():
-            with _way(way):
-                start = time.perf_counter()
-                trainer.step(batches[step % len(batches)])
-                if step >= 2:  # two warm-up steps
-                    times[way].append(time.perf_counter() - start)
-    medians = {way: 1e3 * sorted(t)[len(t) // 2] for way, t in times.items()}
+    medians = _median_steps_ms(trainers, batches, n_steps, context=_way)
     differences = {
         way: max(
             (a - b).abs().max().item()
@@ -264,6 +266,14 @@ def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     return medians, differences
 
 
+def _print_table(header, rows):
+    """Print a Markdown table, each row as soon as it is measured."""
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 512])
@@ -274,47 +284,64 @@ def main(argv=None):
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, "
-        f"blocks of {_networks.COLUMN_BLOCK} columns\n"
+        f"blocks of {_networks.COLUMN_BLOCK} columns"
     )
-    print("| batch | product | " + " | ".join(f"{w} ms" for w in ways) + " |")
-    print("| --- | --- |" + " --- |" * len(ways))
-    for batch_size in args.batch_sizes:
-        for name, times in products(batch_size, args.n_genes).items():
-            cells = " | ".join(f"{times[w]:.1f}" for w in ways)
-            print(f"| {batch_size} | {name} | {cells} |", flush=True)
-    print(
-        "\n| batch | "
-        + " | ".join(f"step, {w} ms" for w in ways)
-        + " | largest weight difference from one call, "
-        + ", ".join(ways[1:])
-        + " |"
+    batch_sizes, n_genes = args.batch_sizes, args.n_genes
+    _print_table(
+        ["batch", "product", *(f"{w} ms" for w in ways)],
+        (
+            [str(batch_size), name, *(f"{times[w]:.1f}" for w in ways)]
+            for batch_size in batch_sizes
+            for name, times in products(batch_size, n_genes).items()
+        ),
     )
-    print("| --- |" + " --- |" * (len(ways) + 1))
-    for batch_size in args.batch_sizes:
-        medians, differences = steps(batch_size, args.steps, args.n_genes)
-        cells = " | ".join(f"{medians[w]:.1f}" for w in ways)
-        distances = ", ".join(f"{differences[w]:.2g}" for w in ways[1:])
-        print(f"| {batch_size} | {cells} | {distances} |", flush=True)
-    print(
-        "\n| batch | product | nn.Linear's layout (genes x hidden) ms "
-        "| WideLinear's layout (hidden x genes) ms |"
+    _print_table(
+        [
+            "batch",
+            *(f"step, {w} ms" for w in ways),
+            "largest weight difference from one call, " + ", ".join(ways[1:]),
+        ],
+        (
+            [
+                str(batch_size),
+                *(f"{medians[w]:.1f}" for w in ways),
+                ", ".join(f"{differences[w]:.2g}" for w in ways[1:]),
+            ]
+            for batch_size in batch_sizes
+            for medians, differences in [steps(batch_size, args.steps, n_genes)]
+        ),
     )
-    print("| --- | --- | --- | --- |")
-    for batch_size in args.batch_sizes:
-        for name, (linear, wide) in layouts(batch_size, args.n_genes).items():
-            print(f"| {batch_size} | {name} | {linear:.1f} | {wide:.1f} |", flush=True)
-    print(
-        "\n| batch | step, nn.Linear's layout ms | step, WideLinear's layout ms "
-        "| largest output weight difference |"
+    _print_table(
+        [
+            "batch",
+            "product",
+            "nn.Linear's layout (genes x hidden) ms",
+            "WideLinear's layout (hidden x genes) ms",
+        ],
+        (
+            [str(batch_size), name, f"{linear:.1f}", f"{wide:.1f}"]
+            for batch_size in batch_sizes
+            for name, (linear, wide) in layouts(batch_size, n_genes).items()
+        ),
     )
-    print("| --- | --- | --- | --- |")
-    for batch_size in args.batch_sizes:
-        medians, difference = layout_steps(batch_size, args.steps, args.n_genes)
-        print(
-            f"| {batch_size} | {medians['nn.Linear']:.1f} | "
-            f"{medians['WideLinear']:.1f} | {difference:.2g} |",
-            flush=True,
-        )
+    _print_table(
+        [
+            "batch",
+            "step, nn.Linear's layout ms",
+            "step, WideLinear's layout ms",
+            "largest output weight difference",
+        ],
+        (
+            [
+                str(batch_size),
+                f"{medians['nn.Linear']:.1f}",
+                f"{medians['WideLinear']:.1f}",
+                f"{difference:.2g}",
+            ]
+            for batch_size in batch_sizes
+            for medians, difference in [layout_steps(batch_size, args.steps, n_genes)]
+        ),
+    )
 
 
 if __name__ == "__main__":
