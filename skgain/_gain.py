@@ -89,8 +89,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     hidden_layer_sizes : array-like of int, default=(256, 256, 256)
         Width of each hidden layer of the generator and of the discriminator.
         The GAIN-GTEx paper used ``(256, 256)``; a third layer imputed better
-        on tables of 300 genes and more, at almost no cost, since the layers
-        as wide as the genes dominate the time. See the user guide.
+        on tables of 100 genes and more in our benchmarks, at almost no cost,
+        since the layers as wide as the genes dominate the time. On a few
+        genes the paper's two may do better. See the user guide.
 
     hint_rate : float or tuple of (float, float), default=0.5
         Probability ``p`` with which each entry of the mask is revealed to the
