@@ -23,40 +23,13 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from benchmarks._runner import score_imputation
 from benchmarks._speed import speed_scenario
-from benchmarks.observed_fraction import narrow_table
-from benchmarks.reconstruction_entries import held_out_r2
-from skgain import GAINImputer
+from benchmarks.observed_fraction import narrow_r2, narrow_table, wide_r2
 
 DEPTHS = {2: (256, 256), 3: (256, 256, 256), 4: (256, 256, 256, 256)}
 WIDTHS = (100, 300)
-
-
-def narrow_r2(table, hidden_layer_sizes, seed):
-    """Held-out R^2 on the narrow table, and the epochs the fit took."""
-    X, frame, mask = table
-    train, test = np.arange(900), np.arange(900, len(frame))
-    imputer = GAINImputer(
-        categorical_covariates=["tissue"],
-        hidden_layer_sizes=hidden_layer_sizes,
-        random_state=seed,
-    )
-    imputed = imputer.fit(frame.iloc[train]).transform(frame.iloc[test])
-    imputed = imputed[:, :-1].astype(float)
-    r2 = held_out_r2(X[test], imputed, mask[test], X[train].mean(axis=0))
-    return r2, imputer.n_iter_
-
-
-def wide_r2(scenario, hidden_layer_sizes, seed):
-    """In-sample R^2 per (tissue, gene), and the epochs the fit took."""
-    imputer = GAINImputer(hidden_layer_sizes=hidden_layer_sizes, random_state=seed)
-    X = scenario.train[scenario.genes]
-    imputed = imputer.fit(X).transform(X)
-    return score_imputation(scenario, imputed)[0], imputer.n_iter_
 
 
 def main():
@@ -84,7 +57,7 @@ def main():
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                r2, epochs = score(table, hidden_layer_sizes, seed)
+                r2, epochs = score(table, seed, hidden_layer_sizes=hidden_layer_sizes)
             seconds = time.perf_counter() - start
             print(
                 f"| {name} | {seed} | {depth} | {r2:.3f} | {epochs} | {seconds:.1f} |",

@@ -58,22 +58,20 @@ def narrow_table(seed: int = 0):
     return X, frame, mask
 
 
-def wide_r2(scenario, observed_fraction_range, seed):
-    imputer = GAINImputer(
-        observed_fraction_range=observed_fraction_range, random_state=seed
-    )
+def wide_r2(scenario, seed, **gain_params):
+    """In-sample R^2 per (tissue, gene), and the epochs the fit took."""
+    imputer = GAINImputer(random_state=seed, **gain_params)
     X = scenario.train[scenario.genes]
     imputed = imputer.fit(X).transform(X)
     return score_imputation(scenario, imputed)[0], imputer.n_iter_
 
 
-def narrow_r2(table, observed_fraction_range, seed):
+def narrow_r2(table, seed, **gain_params):
+    """Held-out R^2 on the narrow table, and the epochs the fit took."""
     X, frame, mask = table
     train, test = np.arange(900), np.arange(900, len(frame))
     imputer = GAINImputer(
-        categorical_covariates=["tissue"],
-        observed_fraction_range=observed_fraction_range,
-        random_state=seed,
+        categorical_covariates=["tissue"], random_state=seed, **gain_params
     )
     imputed = imputer.fit(frame.iloc[train]).transform(frame.iloc[test])
     imputed = imputed[:, :-1].astype(float)
@@ -111,7 +109,9 @@ def main():
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                r2, epochs = score(table, observed_fraction_range, seed)
+                r2, epochs = score(
+                    table, seed, observed_fraction_range=observed_fraction_range
+                )
             seconds = time.perf_counter() - start
             print(
                 f"| {name} | {observed_fraction_range} | {r2:.3f} | {epochs} "
