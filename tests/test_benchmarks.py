@@ -442,9 +442,13 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert len(imputation) == 2 and (imputation["seconds"] > 0).all()
     fit = results[results["measure"].str.startswith("fit")]
     assert len(fit) == 1 and fit["seconds"].iloc[0] > 0
+    # The step is timed with the estimator's default hidden layers.
+    hidden = GAINImputer().hidden_layer_sizes
+    assert set(results["hidden_layer_sizes"]) == {",".join(map(str, hidden))}
     text = (out / "report.md").read_text()
     assert "ratio to peak" in text
     assert f"| {default} (default) |" in text and "| 8 (default)" not in text
+    assert f"hidden layers {tuple(hidden)} as GAINImputer's default" in text
     assert (out / "throughput.png").stat().st_size > 0
 
 
@@ -723,3 +727,14 @@ def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, librar
     monkeypatch.setattr(_networks, "_wide_on_cpu", lambda *args: False)
     plain = measure_training_step(40, 8, n_steps=1)
     assert wide["gflop_per_step"] == plain["gflop_per_step"] > 0
+
+
+def test_training_step_defaults_to_the_estimators_hidden_layers():
+    from benchmarks._throughput import measure_training_step
+
+    hidden = GAINImputer().hidden_layer_sizes
+    default = measure_training_step(40, 8, n_steps=1)
+    explicit = measure_training_step(40, 8, n_steps=1, hidden_layer_sizes=hidden)
+    shallower = measure_training_step(40, 8, n_steps=1, hidden_layer_sizes=hidden[1:])
+    assert default["gflop_per_step"] == explicit["gflop_per_step"]
+    assert default["gflop_per_step"] > shallower["gflop_per_step"]

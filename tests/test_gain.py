@@ -675,3 +675,23 @@ print(len(alive))
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0"]
+
+
+def test_default_networks_have_three_hidden_layers_of_256():
+    """Both networks default to three ReLU layers of 256 units, then the output."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 5))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    imputer = GAINImputer(max_iter=1, random_state=0).fit(X)
+    assert imputer.get_params()["hidden_layer_sizes"] == (256, 256, 256)
+    first, *rest = [
+        layer
+        for layer in imputer._generator.body
+        if not isinstance(layer, torch.nn.ReLU)
+    ]
+    assert first.out_features == 256
+    assert [(layer.in_features, layer.out_features) for layer in rest] == [
+        (256, 256),
+        (256, 256),
+        (256, 5),
+    ]
