@@ -454,12 +454,13 @@ def run_throughput(options, out: Path) -> Path:
         if mixed_precision
         else None
     )
+    hidden_label = ",".join(map(str, DEFAULT_HIDDEN))
     for row in rows:
         per_sample = row["seconds_per_step"] / row["batch_size"]
         row.update(
             suite="throughput",
             n_genes=n_genes,
-            hidden_layer_sizes=",".join(map(str, DEFAULT_HIDDEN)),
+            hidden_layer_sizes=hidden_label,
             n_threads=n_threads,
             peak_gflops=peak,
             ratio_to_peak=row["gflops"] / peak,
@@ -476,7 +477,7 @@ def run_throughput(options, out: Path) -> Path:
                 "suite": "throughput",
                 "measure": measure,
                 "n_genes": n_genes,
-                "hidden_layer_sizes": ",".join(map(str, DEFAULT_HIDDEN)),
+                "hidden_layer_sizes": hidden_label,
                 "n_threads": n_threads,
                 "peak_gflops": peak,
                 "seconds": measured["seconds"],
