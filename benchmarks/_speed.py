@@ -102,8 +102,8 @@ def run_speed(options, out: Path) -> Path:
         "hidden completely at random. Each method fits on the table with its "
         "gaps and imputes it (in-sample, as `IterativeImputer` is used); the "
         "time is fit + impute. R^2 is per (tissue, gene) over the hidden "
-        "entries, averaged, as in the GAIN-GTEx paper. GAIN runs with "
-        "GAINImputer's defaults (early stopping included): without "
+        "entries, averaged, as in the GAIN-GTEx paper. GAIN runs "
+        f"GAINImputer with {_settings(gain_params)}: without "
         "covariates, and with the tissue, sex and age covariates; GAIN-MSE "
         "(`adversarial=False`) with the covariates. The classical methods see "
         "the genes only.",

@@ -485,6 +485,18 @@ def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
     assert f"that is {20 * gain_seconds:.0f} s" in report
     assert "KNN took" in report and "times GAIN (no covariates)'s time" in report
     assert "MICE (100 nearest features) took" in report
+    # --tiny shrinks GAIN, and the report says so rather than "its defaults".
+    assert "GAIN runs GAINImputer with its defaults except `max_iter=" in report
+
+
+def test_speed_report_names_the_gain_settings_it_was_run_with(tmp_path):
+    out = tmp_path / "speed"
+    assert main(["--suite", "speed", "--tiny", "--quiet", "--out", str(out),
+                 "--methods", "gain,mean", "--gain-param", "batch_size=16"]) == 0  # fmt: skip
+    report = (out / "report.md").read_text()
+    settings = report.split("GAIN runs GAINImputer with ")[1].split(":")[0]
+    assert settings.startswith("its defaults except ")
+    assert "`batch_size=16`" in settings
 
 
 def test_gtex_fit_suite_reports_the_fit_against_thirty_minutes(tmp_path):
