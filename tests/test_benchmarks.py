@@ -491,8 +491,8 @@ def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
 
 def test_speed_report_names_the_gain_settings_it_was_run_with(tmp_path):
     out = tmp_path / "speed"
-    assert main(["--suite", "speed", "--tiny", "--quiet", "--out", str(out),
-                 "--methods", "gain,mean", "--gain-param", "batch_size=16"]) == 0  # fmt: skip
+    args = ["--suite", "speed", "--tiny", "--quiet", "--out", str(out)]
+    assert main([*args, "--methods", "gain,mean", "--gain-param", "batch_size=16"]) == 0
     report = (out / "report.md").read_text()
     settings = report.split("GAIN runs GAINImputer with ")[1].split(":")[0]
     assert settings.startswith("its defaults except ")
