@@ -24,13 +24,16 @@ process, timed around its ``fit_transform``, and is scored after each round
 by replaying the first rounds' fitted models
 (:func:`~benchmarks._baselines.imputation_rounds`), so that one run gives its
 R^2 round by round (``OUT/mice-rounds.csv``); all are scored as the ``speed``
-suite scores them (R^2 per (tissue, gene) over the hidden entries). One round
+suite scores them (R^2 per (tissue, gene) over the hidden entries).
+``--gain-param NAME=VALUE`` sets a GAINImputer parameter of both GAIN runs,
+as in ``python -m benchmarks``. One round
 of 2,000 genes takes 20 to 50 minutes on 2 cores, depending on the processor.
 
 Usage::
 
     python -m benchmarks.mice_cost [--genes-timed 20] [--n-genes 2000]
     python -m benchmarks.mice_cost --rounds 2 --out benchmark-results/mice-rounds
+    python -m benchmarks.mice_cost --rounds 2 --gain-param batch_size=64 ...
 """
 
 import argparse
@@ -43,6 +46,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import BayesianRidge
 
+from benchmarks.__main__ import _gain_param
 from benchmarks._baselines import PointBayesianRidge, imputation_rounds
 from benchmarks._registry import _mice, get_methods
 from benchmarks._runner import Runner, score_imputation, sigterm_exits
@@ -76,9 +80,20 @@ def main(argv=None) -> None:
         "IterativeImputer runs in this process without a budget: Ctrl-C "
         "stops it.",
     )
+    parser.add_argument(
+        "--gain-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_gain_param,
+        help="A GAINImputer parameter of the GAIN runs of --rounds, such as "
+        "batch_size=64 (VALUE is a Python literal); repeat for several.",
+    )
     options = parser.parse_args(argv)
 
-    scenario = speed_scenario(options.n_samples, options.n_genes, options.seed)
+    scenario = speed_scenario(
+        options.n_samples, options.n_genes, options.seed, dict(options.gain_param)
+    )
     values = scenario.train[scenario.genes].to_numpy(dtype=np.float64)
     missing = np.isnan(values)
     filled = np.where(missing, np.nanmean(values, axis=0), values)

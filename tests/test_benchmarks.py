@@ -601,6 +601,20 @@ def test_mice_cost_times_the_first_round_models_and_their_covariances(capsys):
 
 
 @pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
+def test_mice_cost_passes_gain_params_to_the_gain_runs(tmp_path, capsys):
+    from benchmarks import mice_cost
+
+    out = tmp_path / "rounds"
+    args = ["--n-samples", "80", "--n-genes", "30", "--genes-timed", "1"]
+    gain = ["--gain-param", "max_iter=2", "--gain-param", "early_stopping=False"]
+    mice_cost.main([*args, *gain, "--rounds", "1", "--out", str(out)])
+    results = pd.read_csv(out / "results.csv").set_index("method")
+    assert list(results.index) == ["gain", "gain-covariates"]
+    assert (results["status"] == "ok").all()
+    assert (results["n_iter"] == 2).all()
+
+
+@pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
 def test_mice_cost_rounds_score_iterative_imputer_after_each_round(tmp_path, capsys):
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
