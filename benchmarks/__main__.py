@@ -122,15 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--quiet", action="store_true", help="No progress lines on stderr."
     )
-    runs.add_argument(
-        "--gain-param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        type=_gain_param,
-        help="A GAINImputer parameter for every GAIN method, such as "
-        "batch_size=256 (VALUE is a Python literal); repeat for several.",
-    )
+    add_gain_param_option(runs, "for every GAIN method, such as batch_size=256")
 
     scale = parser.add_argument_group("scale suite")
     scale.add_argument(
@@ -200,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="Column holding sample ids, dropped from the genes.",
     )
     return parser
+
+
+def add_gain_param_option(parser, which: str) -> None:
+    """Add ``--gain-param NAME=VALUE`` (repeatable) to ``parser``.
+
+    ``which`` says which GAIN runs it sets, for the help text.
+    """
+    parser.add_argument(
+        "--gain-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_gain_param,
+        help=f"A GAINImputer parameter {which} (VALUE is a Python literal); "
+        "repeat for several.",
+    )
 
 
 def _gain_param(text: str) -> tuple[str, object]:

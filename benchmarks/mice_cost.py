@@ -46,7 +46,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import BayesianRidge
 
-from benchmarks.__main__ import _gain_param
+from benchmarks.__main__ import add_gain_param_option
 from benchmarks._baselines import PointBayesianRidge, imputation_rounds
 from benchmarks._registry import _mice, get_methods
 from benchmarks._runner import Runner, score_imputation, sigterm_exits
@@ -80,15 +80,7 @@ def main(argv=None) -> None:
         "IterativeImputer runs in this process without a budget: Ctrl-C "
         "stops it.",
     )
-    parser.add_argument(
-        "--gain-param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        type=_gain_param,
-        help="A GAINImputer parameter of the GAIN runs of --rounds, such as "
-        "batch_size=64 (VALUE is a Python literal); repeat for several.",
-    )
+    add_gain_param_option(parser, "of the GAIN runs of --rounds, such as batch_size=64")
     options = parser.parse_args(argv)
 
     scenario = speed_scenario(
