@@ -2,7 +2,6 @@
 """Command line of the benchmark suites: ``python -m benchmarks --suite NAME``."""
 
 import argparse
-import ast
 import sys
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from benchmarks import _speed, _throughput  # noqa: F401 - register their suites
 from benchmarks._registry import METHODS
 from benchmarks._runner import sigterm_exits
-from benchmarks._suites import SIZES, SUITES
+from benchmarks._suites import SIZES, SUITES, add_gain_param_option
 
 
 def _names(text: str) -> list[str]:
@@ -192,36 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="Column holding sample ids, dropped from the genes.",
     )
     return parser
-
-
-def add_gain_param_option(parser, which: str) -> None:
-    """Add ``--gain-param NAME=VALUE`` (repeatable) to ``parser``.
-
-    ``which`` says which GAIN runs it sets, for the help text.
-    """
-    parser.add_argument(
-        "--gain-param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        type=_gain_param,
-        help=f"A GAINImputer parameter {which} (VALUE is a Python literal); "
-        "repeat for several.",
-    )
-
-
-def _gain_param(text: str) -> tuple[str, object]:
-    name, sep, value = text.partition("=")
-    if not sep or not name.isidentifier():
-        raise argparse.ArgumentTypeError(
-            f"expected NAME=VALUE, such as batch_size=256, got {text!r}"
-        )
-    try:
-        return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        raise argparse.ArgumentTypeError(
-            f"the value of {name} must be a Python literal, got {value!r}"
-        ) from None
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,7 @@ device) is one more decorated function here or in a module imported by
 """
 
 import argparse
+import ast
 import datetime
 import os
 import platform
@@ -139,6 +140,36 @@ def _size(options, default: str = "small") -> dict:
 def _methods(options, default=DEFAULT_METHODS) -> list:
     names = options.methods if options.methods else list(default)
     return get_methods(names)
+
+
+def add_gain_param_option(parser, which: str) -> None:
+    """Add ``--gain-param NAME=VALUE`` (repeatable) to ``parser``.
+
+    ``which`` says which GAIN runs it sets, for the help text.
+    """
+    parser.add_argument(
+        "--gain-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_gain_param,
+        help=f"A GAINImputer parameter {which} (VALUE is a Python literal); "
+        "repeat for several.",
+    )
+
+
+def _gain_param(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE, such as batch_size=256, got {text!r}"
+        )
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(
+            f"the value of {name} must be a Python literal, got {value!r}"
+        ) from None
 
 
 def _gain_params(options) -> dict:

@@ -46,11 +46,11 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import BayesianRidge
 
-from benchmarks.__main__ import add_gain_param_option
 from benchmarks._baselines import PointBayesianRidge, imputation_rounds
 from benchmarks._registry import _mice, get_methods
 from benchmarks._runner import Runner, score_imputation, sigterm_exits
 from benchmarks._speed import speed_scenario
+from benchmarks._suites import add_gain_param_option
 
 
 def main(argv=None) -> None:
