@@ -10,6 +10,9 @@
 - :class:`PointBayesianRidge`: scikit-learn's ``BayesianRidge`` without the
   posterior covariance that point predictions do not use, so that MICE fits
   in memory on a wide table.
+- :class:`GramBayesianRidge`: the same point predictions, fitted from the
+  samples' Gram matrix instead of a full SVD when there are fewer samples
+  than features, for IterativeImputer's R^2 over many rounds in less time.
 - :func:`imputation_rounds`: the imputation after each round of a fitted
   ``IterativeImputer``, from one fit, for its R^2 round by round.
 
@@ -25,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.linear_model import BayesianRidge
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 def _check_frame(X, required: list[str], name: str) -> pd.DataFrame:
@@ -429,6 +432,84 @@ class PointBayesianRidge(BayesianRidge):
                 "(IterativeImputer's sample_posterior=True)."
             )
         return super().predict(X)
+
+
+class GramBayesianRidge(PointBayesianRidge):
+    """``BayesianRidge``'s point predictions, fitted from the samples' Gram matrix.
+
+    With fewer samples than features (a gene model of IterativeImputer on a
+    table wider than it is long), scikit-learn's ``BayesianRidge.fit`` takes
+    the full SVD of the centred predictors, whose n_features x n_features
+    right factor, and the posterior covariance built from it, the point
+    predictions never use: 0.77 s per gene model on 500 x 1,999 where the
+    rest takes 0.05 s. This class runs the same evidence maximisation
+    (MacKay's updates of ``alpha_`` and ``lambda_`` from the same start,
+    hyperpriors, ``tol`` and ``max_iter``) on the eigendecomposition of
+    ``X @ X.T`` instead: the posterior mean is
+    ``X.T @ U @ diag(1 / (s + lambda_ / alpha_)) @ U.T @ y`` for the
+    eigenpairs ``(s, U)``, the form ``BayesianRidge`` itself uses in this
+    case. Its predictions equal ``BayesianRidge``'s up to rounding (a test
+    checks them), not bit for bit, and its times are not ``BayesianRidge``'s:
+    use it for R^2, not for timings. With at least as many samples as
+    features it is :class:`PointBayesianRidge`. Sample weights are not
+    supported; IterativeImputer passes none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from benchmarks._baselines import GramBayesianRidge
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 50)), rng.normal(size=20)
+    >>> gram = GramBayesianRidge().fit(X, y)
+    >>> bool(np.allclose(gram.predict(X), BayesianRidge().fit(X, y).predict(X)))
+    True
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the posterior mean; see the class description."""
+        if sample_weight is not None:
+            raise ValueError("GramBayesianRidge does not support sample_weight.")
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        n_samples, n_features = X.shape
+        if n_samples >= n_features:
+            return super().fit(X, y)
+        if self.fit_intercept:
+            X_offset, y_offset = X.mean(axis=0), y.mean()
+        else:
+            X_offset, y_offset = np.zeros(n_features), 0.0
+        centred, target = X - X_offset, y - y_offset
+        eigenvalues, U = np.linalg.eigh(centred @ centred.T)
+        # Rounding can leave the zero eigenvalues of a centred Gram matrix
+        # slightly negative; the SVD's squared singular values are not.
+        eigenvalues = np.clip(eigenvalues, 0.0, None)
+        projected = U.T @ target
+        alpha = (
+            1.0 / (y.var() + np.finfo(np.float64).eps)
+            if self.alpha_init is None
+            else self.alpha_init
+        )
+        lambda_ = 1.0 if self.lambda_init is None else self.lambda_init
+
+        def posterior_mean(alpha, lambda_):
+            coef = centred.T @ (U @ (projected / (eigenvalues + lambda_ / alpha)))
+            return coef, np.sum((target - centred @ coef) ** 2)
+
+        coef = None
+        for n_iter in range(1, self.max_iter + 1):
+            self.n_iter_, previous = n_iter, coef
+            coef, sse = posterior_mean(alpha, lambda_)
+            gamma = np.sum(alpha * eigenvalues / (lambda_ + alpha * eigenvalues))
+            squared_norm = np.sum(coef**2)
+            lambda_ = (gamma + 2 * self.lambda_1) / (squared_norm + 2 * self.lambda_2)
+            alpha = (n_samples - gamma + 2 * self.alpha_1) / (sse + 2 * self.alpha_2)
+            if previous is not None and np.sum(np.abs(previous - coef)) < self.tol:
+                break
+        self.alpha_, self.lambda_ = alpha, lambda_
+        self.coef_, _ = posterior_mean(alpha, lambda_)
+        self.intercept_ = y_offset - X_offset @ self.coef_
+        self.X_offset_, self.X_scale_ = X_offset, np.ones(n_features)
+        return self
 
 
 def imputation_rounds(imputer, X) -> Iterator[np.ndarray]:

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from benchmarks import _report as report
 from benchmarks.__main__ import build_parser, main
 from benchmarks._baselines import (
+    GramBayesianRidge,
     GroupMedianImputer,
     PointBayesianRidge,
     SurrogateTissueImputer,
@@ -615,6 +616,34 @@ def test_mice_cost_passes_gain_params_to_the_gain_runs(tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
+def test_mice_cost_gram_gene_models_give_bayesian_ridge_rounds(tmp_path, capsys):
+    from benchmarks import mice_cost
+
+    # 40 samples, half of each gene hidden: fewer rows than the 59 predictors,
+    # where GramBayesianRidge takes its own path.
+    args = ["--n-samples", "40", "--n-genes", "60", "--genes-timed", "1"]
+    gain = ["--gain-param", "max_iter=2", "--gain-param", "early_stopping=False"]
+    rounds = {}
+    for model in ["bayesian-ridge", "gram"]:
+        out = tmp_path / model
+        mice_cost.main(
+            [*args, *gain, "--rounds", "2", "--out", str(out)] + ["--gene-model", model]
+        )
+        rounds[model] = pd.read_csv(out / "mice-rounds.csv")
+        printed = capsys.readouterr().out
+        assert list(rounds[model]["gene_model"]) == [model, model]
+        named = "mice-gram-2-rounds" if model == "gram" else "mice-2-rounds"
+        assert re.search(rf"^{named} ", printed, re.MULTILINE)
+        assert ("not its time" in printed) == (model == "gram")
+    np.testing.assert_allclose(
+        rounds["gram"]["r2"], rounds["bayesian-ridge"]["r2"], rtol=1e-9
+    )
+    assert rounds["gram"]["r2"].iloc[0] != pytest.approx(
+        rounds["gram"]["r2"].iloc[1], rel=1e-6
+    )
+
+
+@pytest.mark.filterwarnings("ignore:.*Early stopping criterion not reached")
 def test_mice_cost_rounds_score_iterative_imputer_after_each_round(tmp_path, capsys):
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
@@ -696,6 +725,35 @@ def test_point_bayesian_ridge_predicts_as_bayesian_ridge_without_covariance():
     assert models and not any(hasattr(model, "sigma_") for model in models)
     with pytest.raises(ValueError, match="no posterior covariance"):
         models[0].predict(np.zeros((2, 7)), return_std=True)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gram_bayesian_ridge_fits_as_bayesian_ridge(fit_intercept):
+    from sklearn.linear_model import BayesianRidge
+
+    rng = np.random.default_rng(0)
+    # Fewer samples than features, with low-rank structure as in expression.
+    X = rng.normal(size=(40, 5)) @ rng.normal(size=(5, 90))
+    X += 0.1 * rng.normal(size=X.shape) + 3.0
+    y = X[:, :3].sum(axis=1) + 0.5 * rng.normal(size=40) + 7.0
+    X_new = rng.normal(size=(15, 5)) @ rng.normal(size=(5, 90)) + 3.0
+    gram = GramBayesianRidge(fit_intercept=fit_intercept).fit(X, y)
+    reference = BayesianRidge(fit_intercept=fit_intercept).fit(X, y)
+    assert gram.n_iter_ == reference.n_iter_ > 1
+    assert gram.alpha_ == pytest.approx(reference.alpha_, rel=1e-8)
+    assert gram.lambda_ == pytest.approx(reference.lambda_, rel=1e-8)
+    np.testing.assert_allclose(gram.coef_, reference.coef_, rtol=1e-7, atol=1e-12)
+    assert gram.intercept_ == pytest.approx(reference.intercept_, rel=1e-9)
+    np.testing.assert_allclose(gram.predict(X_new), reference.predict(X_new), rtol=1e-9)
+    assert not hasattr(gram, "sigma_")
+    # With as many samples as features it is PointBayesianRidge.
+    tall = rng.normal(size=(100, 6))
+    np.testing.assert_array_equal(
+        GramBayesianRidge().fit(tall, tall[:, 0] + 1).coef_,
+        BayesianRidge().fit(tall, tall[:, 0] + 1).coef_,
+    )
+    with pytest.raises(ValueError, match="sample_weight"):
+        GramBayesianRidge().fit(X, y, sample_weight=np.ones(40))
 
 
 def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
