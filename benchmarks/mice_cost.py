@@ -190,9 +190,9 @@ def _mice_by_round(
 
     The same IterativeImputer as the suite's ``mice``, with ``regressor``
     gene models (:class:`~benchmarks._baselines.PointBayesianRidge` unless
-    given), fitted on the gene
-    columns of the table to impute as :class:`~benchmarks._baselines.
-    TransductiveImputer` does for the in-sample protocol.
+    given), fitted on the gene columns of the table to impute as
+    :class:`~benchmarks._baselines.TransductiveImputer` does for the
+    in-sample protocol.
     """
     imputer = _mice(regressor=regressor, max_iter=n_rounds)(scenario.context).estimator
     X = scenario.test[scenario.genes].to_numpy(dtype=np.float64)
