@@ -507,8 +507,9 @@ class GramBayesianRidge(PointBayesianRidge):
                 break
         self.alpha_, self.lambda_ = alpha, lambda_
         self.coef_, _ = posterior_mean(alpha, lambda_)
+        # Point predictions need only coef_ and intercept_ (BayesianRidge's
+        # X_offset_ and X_scale_ serve return_std, which this class refuses).
         self.intercept_ = y_offset - X_offset @ self.coef_
-        self.X_offset_, self.X_scale_ = X_offset, np.ones(n_features)
         return self
 
 
