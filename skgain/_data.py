@@ -72,10 +72,17 @@ class FeatureScaler:
         constant_value = np.where((count > 0) & (low == high), low, np.nan)
         return cls(mean, np.where(scale > 0, scale, 1.0), constant_value)
 
-    def transform(self, values: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        """Standardised float32 copy of ``values`` with missing entries set to 0."""
+    def transform(
+        self, values: np.ndarray, observed: np.ndarray, missing_value: float = 0.0
+    ) -> np.ndarray:
+        """Standardised float32 copy of ``values``.
+
+        Missing entries are set to ``missing_value``: 0, the networks' input,
+        or NaN, which keeps the gaps readable from the copy itself so that no
+        separate mask need be kept alongside it.
+        """
         out = np.empty(values.shape, dtype=np.float32)
         for rows in gen_batches(values.shape[0], ROW_BLOCK):
             standardised = (values[rows] - self.mean) / self.scale
-            out[rows] = np.where(observed[rows], standardised, 0.0)
+            out[rows] = np.where(observed[rows], standardised, missing_value)
         return out

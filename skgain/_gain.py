@@ -431,11 +431,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             self._reset_training_history()
             self._generator = None
             return self
-        scaled = self._scaler.transform(features, observed)
-        # The standardised float32 copy is all training needs: free the
-        # features now rather than hold both through training.
-        del features
-        self._fit_networks(X, scaled, observed, config, training_seed)
+        # NaN at the gaps: the standardised float32 copy is then all training
+        # needs, so the features and their mask are freed now rather than held
+        # through training.
+        scaled = self._scaler.transform(features, observed, missing_value=np.nan)
+        del features, observed
+        self._fit_networks(X, scaled, config, training_seed)
         return self
 
     def _training_config(self) -> TrainingConfig:
@@ -485,15 +486,15 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.validation_scores_, self.best_validation_score_ = [], None
         self.n_iter_ = 0
 
-    def _fit_networks(self, X, scaled, observed, config, seed):
-        """Train on the standardised features ``scaled`` (missing entries 0)."""
+    def _fit_networks(self, X, scaled, config, seed):
+        """Train on the standardised features ``scaled`` (missing entries NaN)."""
         self._reset_training_history()
         device = resolve_device(self.device)
         codes, numerical = self._covariate_encoder.transform(X)
         # On the CPU the tensors share the arrays' memory: no copy.
         data = TrainingData(
             torch.from_numpy(scaled).to(device),
-            torch.from_numpy(observed).to(device),
+            None,
             torch.from_numpy(codes).to(device),
             torch.from_numpy(numerical).to(device),
         )
@@ -533,8 +534,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if scaled.nbytes >= _COLLECT_AFTER_BYTES:
             # The first optimizer of a process imports torch._dynamo, and
             # torch.fx keeps that import's frames, ours among them, in a
-            # reference cycle: uncollected, it holds the training copy (1.25
-            # times the input) while transform allocates its output.
+            # reference cycle: uncollected, it holds the training copy (the
+            # size of the input in float32) while transform allocates its output.
             gc.collect()
 
     def _split_rows(self, n_samples, seed):

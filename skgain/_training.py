@@ -64,13 +64,17 @@ class TrainingConfig:
 class TrainingData:
     """Standardised training rows as tensors on the training device.
 
-    ``values`` holds zeros at missing entries; ``observed`` is the real mask.
+    Either ``values`` holds zeros at missing entries and ``observed`` is the
+    real mask (the form of a batch, which :meth:`rows` returns), or
+    ``observed`` is None and ``values`` holds NaN at missing entries: the
+    mask is then read from the NaNs a few rows at a time, and a table needs
+    no boolean copy of itself (218 MB at GTEx scale) while it trains.
     With ``row_index`` set, the data are only those rows of the tensors: a
     split that costs no copy of a matrix that may be gigabytes.
     """
 
     values: torch.Tensor
-    observed: torch.Tensor
+    observed: torch.Tensor | None
     codes: torch.Tensor
     numerical: torch.Tensor
     row_index: torch.Tensor | None = None
@@ -92,14 +96,37 @@ class TrainingData:
         )
 
     def rows(self, index) -> "TrainingData":
-        """The rows ``index`` of these data, copied into new tensors."""
+        """The rows ``index`` of these data, copied into new tensors.
+
+        The copy has zeros at missing entries and its own ``observed`` mask.
+        """
         index = self._absolute(index)
-        return TrainingData(
-            self.values[index],
-            self.observed[index],
-            self.codes[index],
-            self.numerical[index],
+        values = self.values[index]
+        if self.observed is None:
+            missing = torch.isnan(values)
+            values.masked_fill_(missing, 0.0)
+            observed = missing.logical_not_()
+        else:
+            observed = self.observed[index]
+        return TrainingData(values, observed, self.codes[index], self.numerical[index])
+
+    def observed_mask(self) -> torch.Tensor:
+        """The mask of these data's rows (True where observed)."""
+        if self.observed is not None:
+            if self.row_index is None:
+                return self.observed
+            return self.observed[self.row_index]
+        device = self.values.device
+        mask = torch.empty(
+            self.n_samples, self.values.shape[1], dtype=torch.bool, device=device
         )
+        # A few rows at a time: a float copy of many rows costs 4 times
+        # their mask.
+        for start in range(0, self.n_samples, _SCORE_ROWS):
+            stop = min(start + _SCORE_ROWS, self.n_samples)
+            rows = self._absolute(torch.arange(start, stop, device=device))
+            mask[start:stop] = torch.isnan(self.values[rows]).logical_not_()
+        return mask
 
     def _absolute(self, index):
         if self.row_index is None:
@@ -584,9 +611,7 @@ class _ValidationSet:
 
     def __init__(self, data: TrainingData, observed_fraction_range, rng):
         self.data = data
-        observed = data.observed
-        if data.row_index is not None:
-            observed = observed[data.row_index]
+        observed = data.observed_mask()
         # Kept boolean and made float one block at a time: at GTEx scale a
         # float mask of the validation rows is another 87 MB for the fit.
         self.visible = sample_training_mask(observed, observed_fraction_range, rng)

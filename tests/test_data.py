@@ -147,3 +147,14 @@ def test_constant_value_is_exact_and_ignores_missing_entries():
     scaler = FeatureScaler.fit(values, ~np.isnan(values))
     assert scaler.constant_value[0] == 0.1
     assert np.isnan(scaler.constant_value[1:]).all()
+
+
+def test_transform_can_mark_the_gaps_with_nan():
+    values, observed = _data(seed=5)
+    values[0, 0], observed[0, 0] = 5.0, True  # the mean of column 1: scales to 0
+    scaler = FeatureScaler.fit(values, observed)
+    zero_filled = scaler.transform(values, observed)
+    nan_filled = scaler.transform(values, observed, missing_value=np.nan)
+    assert nan_filled.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(nan_filled), ~observed)
+    np.testing.assert_array_equal(nan_filled[observed], zero_filled[observed])

@@ -677,6 +677,31 @@ print(len(alive))
     assert done.stdout.split() == ["0"]
 
 
+def test_fit_trains_on_the_standardised_copy_alone(monkeypatch):
+    """Training holds no mask beside the float32 copy: its NaNs are the gaps."""
+    seen = []
+    real_train = gain_module.train
+
+    def spy(config, train_data, validation_data, *args):
+        seen.append(train_data)
+        return real_train(config, train_data, validation_data, *args)
+
+    monkeypatch.setattr(gain_module, "train", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=3.0, size=(40, 6))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    X[5, 2] = 0.0  # an observed zero stays observed
+    imputer = GAINImputer(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    imputer.fit(X)
+    (data,) = seen
+    assert data.observed is None
+    values = data.values.numpy()
+    assert values.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(values), np.isnan(X))
+    standardised = (X - np.nanmean(X, axis=0)) / np.nanstd(X, axis=0)
+    np.testing.assert_allclose(values, standardised, rtol=1e-5, atol=1e-6)
+
+
 def test_default_networks_have_three_hidden_layers_of_256():
     """Both networks default to three ReLU layers of 256 units, then the output."""
     rng = np.random.RandomState(0)

@@ -702,6 +702,59 @@ def test_train_reconstruction_target(monkeypatch, entries):
         assert 0.35 < fraction < 0.65
 
 
+def _with_nan_gaps(data):
+    """``data`` as GAINImputer.fit stores them: NaN at the gaps, no mask."""
+    return TrainingData(
+        data.values.masked_fill(~data.observed, float("nan")),
+        None,
+        data.codes,
+        data.numerical,
+    )
+
+
+def test_rows_of_nan_gapped_data_are_those_of_masked_data():
+    data = _data()
+    index = torch.tensor([5, 0, 61, 17, 17])
+    part = torch.arange(2, 64)
+    masked = data.subset(part).rows(index)
+    gapped = _with_nan_gaps(data).subset(part).rows(index)
+    assert torch.equal(gapped.observed, masked.observed)
+    assert torch.equal(gapped.values, masked.values)  # zeros at the gaps
+    assert torch.equal(gapped.codes, masked.codes)
+    assert torch.equal(gapped.numerical, masked.numerical)
+
+
+@pytest.mark.parametrize("gapped", [False, True])
+def test_observed_mask_of_a_row_subset(monkeypatch, gapped):
+    monkeypatch.setattr(training, "_SCORE_ROWS", 4)  # blocks, the last partial
+    data = _data()
+    index = torch.tensor([3, 40, 5, 17, 22, 9, 31, 2, 60, 11, 50, 1, 44, 8, 27])
+    source = _with_nan_gaps(data) if gapped else data
+    assert torch.equal(source.subset(index).observed_mask(), data.observed[index])
+
+
+def test_training_on_nan_gapped_data_equals_training_with_a_mask():
+    data = _data()
+    config = _config(max_iter=3, early_stopping=True, generator_averaging=0.9)
+    train_rows, validation_rows = torch.arange(48), torch.arange(48, 64)
+    results = [
+        train(
+            config,
+            source.subset(train_rows),
+            source.subset(validation_rows),
+            CARDINALITIES,
+            0,
+        )
+        for source in (data, _with_nan_gaps(data))
+    ]
+    masked, gapped = results
+    assert len(gapped.validation_scores) == 3
+    assert gapped.validation_scores == masked.validation_scores
+    assert gapped.loss_curve == masked.loss_curve
+    for name, weight in masked.generator.state_dict().items():
+        assert torch.equal(gapped.generator.state_dict()[name], weight), name
+
+
 def test_train_uses_same_draws_for_discriminator_and_generator(monkeypatch):
     """D and G losses of one step see the same training mask and hint draw b."""
     calls = {"d": [], "g": []}
