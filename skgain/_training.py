@@ -111,21 +111,17 @@ class TrainingData:
         return TrainingData(values, observed, self.codes[index], self.numerical[index])
 
     def observed_mask(self) -> torch.Tensor:
-        """The mask of these data's rows (True where observed)."""
-        if self.observed is not None:
-            if self.row_index is None:
-                return self.observed
-            return self.observed[self.row_index]
+        """The mask of these data's rows (True where observed), as a new tensor."""
         device = self.values.device
         mask = torch.empty(
             self.n_samples, self.values.shape[1], dtype=torch.bool, device=device
         )
-        # A few rows at a time: a float copy of many rows costs 4 times
-        # their mask.
+        # Through rows(), a few rows at a time: a float copy of many rows
+        # costs 4 times their mask.
         for start in range(0, self.n_samples, _SCORE_ROWS):
             stop = min(start + _SCORE_ROWS, self.n_samples)
-            rows = self._absolute(torch.arange(start, stop, device=device))
-            mask[start:stop] = torch.isnan(self.values[rows]).logical_not_()
+            block = self.rows(torch.arange(start, stop, device=device))
+            mask[start:stop] = block.observed
         return mask
 
     def _absolute(self, index):
