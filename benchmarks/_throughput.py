@@ -51,6 +51,8 @@ GTEX_TISSUES = 49
 GTEX_SAMPLES = 17382
 GTEX_TRAINING_ROWS = int(GTEX_SAMPLES * 0.9)
 GTEX_TEST_ROWS = 16758
+# What batch_size="auto" gives on GTEx's training rows.
+DEFAULT_BATCH = GAINImputer()._training_config().resolved(GTEX_TRAINING_ROWS).batch_size
 
 THROUGHPUT_COLUMNS = [
     "suite",
@@ -157,7 +159,7 @@ def _config(
             "early_stopping": False,
         }
     )
-    return imputer._training_config()
+    return imputer._training_config().resolved(GTEX_TRAINING_ROWS)
 
 
 def gtex_trainer(config: TrainingConfig, n_genes: int, seed: int, device) -> _Trainer:
@@ -562,12 +564,11 @@ def _memory_table(memory_rows) -> str:
 
 def _table(results: pd.DataFrame) -> str:
     steps = results[results["measure"] == "training step"]
-    default_batch = GAINImputer().batch_size
     rows = [
         [
             "GAIN" if row["adversarial"] else "GAIN-MSE",
             f"{int(row['batch_size'])}"
-            + (" (default)" if row["batch_size"] == default_batch else ""),
+            + (" (default)" if row["batch_size"] == DEFAULT_BATCH else ""),
             f"{row['gflop_per_step']:.2f}",
             f"{row['seconds_per_step'] * 1000:.1f}",
             f"{row['gflops']:.1f}",

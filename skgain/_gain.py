@@ -50,6 +50,11 @@ from skgain._validation import (
 _COLLECT_AFTER_BYTES = 2**27
 
 
+def _auto_or(convert, value):
+    """``value`` converted, or ``"auto"`` left for the training set to resolve."""
+    return value if isinstance(value, str) else convert(value)
+
+
 class GAINImputer(TransformerMixin, BaseEstimator):
     """Impute missing values with Generative Adversarial Imputation Nets.
 
@@ -132,8 +137,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     optimizer : {"adam", "rmsprop"}, default="adam"
         Optimizer of both networks.
 
-    batch_size : int, default=128
-        Number of samples per training step.
+    batch_size : int or "auto", default="auto"
+        Number of samples per training step. ``"auto"`` is 128, or 256 when
+        the training samples (those left after the validation split) number
+        10,000 or more: on a large table the bigger batch keeps the processor
+        busier and reaches a given validation score sooner, while on a table
+        of about 1,000 samples it leaves too few steps per epoch and imputes
+        worse. See :ref:`large-tables`.
 
     learning_rate_init : float, default=2e-3
         Learning rate of both optimizers.
@@ -173,8 +183,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Number of epochs without an improvement of at least ``tol`` after
         which training stops.
 
-    tol : float, default=1e-4
-        Minimum improvement of the monitored score that counts.
+    tol : float or "auto", default="auto"
+        Minimum improvement of the monitored score that counts. ``"auto"`` is
+        1e-4, or 3e-4 on the large tables where ``batch_size="auto"`` is 256:
+        there an epoch is long, and the fit would otherwise go on for dozens
+        of epochs that each gain about 1e-4.
 
     sample_posterior : bool, default=False
         If ``False``, ``transform`` imputes with the generator's noise input
@@ -219,6 +232,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     ----------
     n_iter_ : int
         Number of epochs run.
+
+    batch_size_ : int or None
+        Batch size used, with ``"auto"`` resolved; ``None`` if there was
+        nothing to train (no feature column with an observed value).
+
+    tol_ : float or None
+        Tolerance used, with ``"auto"`` resolved; ``None`` likewise.
 
     loss_curve_ : list of float
         Mean generator loss of each epoch.
@@ -308,7 +328,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "reconstruction_entries": [StrOptions({"known", "input"})],
         "observed_fraction_range": [tuple],
         "optimizer": [StrOptions({"adam", "rmsprop"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant", "cosine"})],
         "warmup_steps": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -316,7 +339,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
@@ -340,7 +363,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         reconstruction_entries="known",
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
-        batch_size=128,
+        batch_size="auto",
         learning_rate_init=2e-3,
         learning_rate="constant",
         warmup_steps=100,
@@ -348,7 +371,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
-        tol=1e-4,
+        tol="auto",
         sample_posterior=False,
         add_indicator=False,
         keep_empty_features=False,
@@ -469,13 +492,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             reconstruction_entries=self.reconstruction_entries,
             observed_fraction_range=tuple(map(float, self.observed_fraction_range)),
             optimizer=self.optimizer,
-            batch_size=int(self.batch_size),
+            batch_size=_auto_or(int, self.batch_size),
             learning_rate=float(self.learning_rate_init),
             warmup_steps=int(self.warmup_steps),
             max_iter=int(self.max_iter),
             early_stopping=bool(self.early_stopping),
             n_iter_no_change=int(self.n_iter_no_change),
-            tol=float(self.tol),
+            tol=_auto_or(float, self.tol),
             verbose=int(self.verbose),
             mixed_precision=bool(self.mixed_precision),
             learning_rate_schedule=self.learning_rate,
@@ -485,6 +508,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.loss_curve_, self.discriminator_loss_curve_ = [], []
         self.validation_scores_, self.best_validation_score_ = [], None
         self.n_iter_ = 0
+        self.batch_size_ = self.tol_ = None
 
     def _fit_networks(self, X, scaled, config, seed):
         """Train on the standardised features ``scaled`` (missing entries NaN)."""
@@ -499,6 +523,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             torch.from_numpy(numerical).to(device),
         )
         train_rows, validation_rows = self._split_rows(len(scaled), seed)
+        config = config.resolved(len(train_rows))
+        self.batch_size_, self.tol_ = config.batch_size, config.tol
         result = train(
             config,
             data.subset(torch.from_numpy(train_rows).to(device)),

@@ -28,6 +28,7 @@ from benchmarks._registry import METHODS, Method, MethodContext, get_methods
 from benchmarks._runner import RESULT_COLUMNS, Runner, held_out_scenario
 from benchmarks._speed import _speed_sentences
 from benchmarks._suites import SUITES, synthetic_gtex
+from benchmarks._throughput import DEFAULT_BATCH
 from skgain import GAINImputer
 
 REQUIRED_COLUMNS = [
@@ -423,7 +424,7 @@ def test_data_suite_reads_a_users_table(tmp_path, tiny_gtex):
 
 def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     out = tmp_path / "throughput"
-    default = GAINImputer().batch_size
+    default = DEFAULT_BATCH
     assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
                  "--batch-sizes", f"8,{default}"]) == 0  # fmt: skip
     results = pd.read_csv(out / "results.csv")

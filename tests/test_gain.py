@@ -473,6 +473,60 @@ def test_training_history_and_early_stopping(low_rank_data):
     assert without.n_iter_ == 5
 
 
+def _spy_on_training(monkeypatch):
+    """The TrainingConfig of each call to ``train``, in a list filled as they come."""
+    configs = []
+
+    def spy(config, *args, **kwargs):
+        configs.append(config)
+        return train(config, *args, **kwargs)
+
+    train = gain_module.train
+    monkeypatch.setattr(gain_module, "train", spy)
+    return configs
+
+
+@pytest.mark.parametrize(
+    "n_samples, early_stopping, batch_size, tol",
+    [
+        (9_999, False, 128, 1e-4),
+        (10_000, False, 256, 3e-4),
+        # The validation split's 1,000 samples do not count: 9,000 train.
+        (10_000, True, 128, 1e-4),
+        (11_112, True, 256, 3e-4),
+    ],
+)
+def test_auto_batch_size_and_tol_follow_the_number_of_training_samples(
+    monkeypatch, n_samples, early_stopping, batch_size, tol
+):
+    configs = _spy_on_training(monkeypatch)
+    X = np.random.RandomState(0).normal(size=(n_samples, 3))
+    X[::7, 0] = np.nan
+    imputer = GAINImputer(
+        hidden_layer_sizes=(4,), max_iter=1, early_stopping=early_stopping
+    ).fit(X)
+    assert (imputer.batch_size_, imputer.tol_) == (batch_size, tol)
+    # What training was given, not only what the estimator says.
+    assert (configs[0].batch_size, configs[0].tol) == (batch_size, tol)
+    assert imputer.get_params()["batch_size"] == "auto"
+
+
+def test_explicit_batch_size_and_tol_are_kept_on_large_tables(monkeypatch):
+    configs = _spy_on_training(monkeypatch)
+    X = np.random.RandomState(0).normal(size=(10_000, 3))
+    X[::7, 0] = np.nan
+    imputer = GAINImputer(
+        hidden_layer_sizes=(4,), max_iter=1, early_stopping=False, batch_size=64, tol=0
+    ).fit(X)
+    assert (imputer.batch_size_, imputer.tol_) == (64, 0.0)
+    assert (configs[0].batch_size, configs[0].tol) == (64, 0.0)
+
+
+def test_nothing_to_train_leaves_batch_size_and_tol_unset():
+    imputer = GAINImputer(**TINY).fit(np.full((5, 2), np.nan))
+    assert imputer.batch_size_ is None and imputer.tol_ is None
+
+
 def test_cosine_schedule_runs_max_iter_without_convergence_warning(low_rank_data):
     """Under the cosine schedule max_iter is the planned end, not a failure."""
     _, X_missing, _ = low_rank_data
@@ -523,6 +577,9 @@ def test_divergence_is_an_error_never_nan(low_rank_data):
         (dict(generator_averaging=-0.5), "generator_averaging"),
         (dict(warmup_steps=-1), "warmup_steps"),
         (dict(warmup_steps=2.5), "warmup_steps"),
+        (dict(batch_size="large"), "batch_size"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(tol="loose"), "tol"),
     ],
 )
 def test_invalid_parameters_explained(params, message):
