@@ -141,8 +141,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Number of samples per training step. ``"auto"`` is 128, or 256 when
         the training samples (those left after the validation split) number
         10,000 or more: on a large table the bigger batch keeps the processor
-        busier and reaches a given validation score sooner, while on a table
-        of about 1,000 samples it leaves too few steps per epoch and imputes
+        busier and learned about as fast per second, while on a table of
+        about 1,000 samples it leaves too few steps per epoch and imputes
         worse. See :ref:`large-tables`.
 
     learning_rate_init : float, default=2e-3
@@ -187,7 +187,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Minimum improvement of the monitored score that counts. ``"auto"`` is
         1e-4, or 3e-4 on the large tables where ``batch_size="auto"`` is 256:
         there an epoch is long, and the fit would otherwise go on for dozens
-        of epochs that each gain about 1e-4.
+        of epochs that each gain about 1e-4; 1e-4 then buys a little more
+        R^2 for a longer fit (see :ref:`large-tables`).
 
     sample_posterior : bool, default=False
         If ``False``, ``transform`` imputes with the generator's noise input

@@ -38,10 +38,11 @@ from skgain._networks import Discriminator, Generator
 # From this many training samples on, a table is large: ``batch_size="auto"``
 # and ``tol="auto"`` take their large-table values. On a GTEx-sized table
 # (15,644 training samples) batch 256 runs the step nearer the processor's
-# peak and reached a higher validation score sooner than 128, and a tolerance
-# of 3e-4 ended a fit that at 1e-4 crept on by 1e-4 per epoch for 47 epochs
-# more; on tables of about 1,000 samples batch 256 and the looser tolerance
-# both cost R^2 (``benchmarks/results/batch-size/``, ``.../gtex-fit/``).
+# peak and learned about as fast per second as 128 on two tables, and a
+# tolerance of 3e-4 ends fits that at 1e-4 crept on by 1e-4 to 2e-4 per epoch
+# for 47 and 83 epochs more (for 0.004 and 0.014 of R^2); on tables of about
+# 1,000 samples batch 256 and the looser tolerance both cost R^2
+# (``benchmarks/results/batch-size/``, ``.../gtex-fit/``).
 LARGE_TABLE_SAMPLES = 10_000
 AUTO_BATCH_SIZE = {"small": 128, "large": 256}
 AUTO_TOL = {"small": 1e-4, "large": 3e-4}
