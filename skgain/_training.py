@@ -48,10 +48,6 @@ AUTO_BATCH_SIZE = {"small": 128, "large": 256}
 AUTO_TOL = {"small": 1e-4, "large": 3e-4}
 
 
-def _table_size(n_training_samples: int) -> str:
-    return "large" if n_training_samples >= LARGE_TABLE_SAMPLES else "small"
-
-
 @dataclass(frozen=True)
 class TrainingConfig:
     """Hyperparameters of one training run (see :class:`~skgain.GAINImputer`).
@@ -92,7 +88,7 @@ class TrainingConfig:
         >>> small.batch_size, small.tol, large.batch_size, large.tol
         (128, 0.0001, 256, 0.0003)
         """
-        size = _table_size(n_training_samples)
+        size = "large" if n_training_samples >= LARGE_TABLE_SAMPLES else "small"
         auto_batch = self.batch_size == "auto"
         return replace(
             self,
