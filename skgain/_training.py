@@ -89,11 +89,11 @@ class TrainingConfig:
         (128, 0.0001, 256, 0.0003)
         """
         size = "large" if n_training_samples >= LARGE_TABLE_SAMPLES else "small"
-        auto_batch = self.batch_size == "auto"
+        batch_size, tol = self.batch_size, self.tol
         return replace(
             self,
-            batch_size=AUTO_BATCH_SIZE[size] if auto_batch else self.batch_size,
-            tol=AUTO_TOL[size] if self.tol == "auto" else self.tol,
+            batch_size=AUTO_BATCH_SIZE[size] if batch_size == "auto" else batch_size,
+            tol=AUTO_TOL[size] if tol == "auto" else tol,
         )
 
 
