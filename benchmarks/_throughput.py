@@ -215,7 +215,9 @@ def measure_training_step(
     batch_size : int
         Rows per step.
     hidden_layer_sizes : tuple of int, default=DEFAULT_HIDDEN
-        Hidden layers of both networks, GAINImputer's default unless given.
+        Hidden layers of the generator, and of the discriminator unless
+        ``gain_params`` gives ``discriminator_hidden_layer_sizes``;
+        GAINImputer's default unless given.
     adversarial : bool, default=True
         GAIN (True) or GAIN-MSE (False).
     n_steps : int, default=10

@@ -55,6 +55,14 @@ def _auto_or(convert, value):
     return value if isinstance(value, str) else convert(value)
 
 
+def _layer_sizes(name, value):
+    """The hidden widths ``value`` (an int or a sequence of them) as a tuple."""
+    sizes = (value,) if isinstance(value, numbers.Integral) else tuple(value)
+    if not sizes or any(not isinstance(h, numbers.Integral) or h < 1 for h in sizes):
+        raise ValueError(f"{name} must be positive integers, got {value!r}.")
+    return tuple(int(h) for h in sizes)
+
+
 class GAINImputer(TransformerMixin, BaseEstimator):
     """Impute missing values with Generative Adversarial Imputation Nets.
 
@@ -97,6 +105,15 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         on tables of 100 genes and more in our benchmarks, at almost no cost,
         since the layers as wide as the genes dominate the time. On a few
         genes the paper's two may do better. See the user guide.
+
+    discriminator_hidden_layer_sizes : array-like of int, default=None
+        Width of each hidden layer of the discriminator, when it should differ
+        from the generator's; None gives it ``hidden_layer_sizes``. The
+        discriminator's first and last layers are as wide as the features, so
+        on wide tables a narrower one shortens every training step: at GTEx
+        size (12,557 genes), ``(128, 128, 128)`` made epochs a sixth shorter
+        on 2 CPU cores, at the same R^2 within what the model seed alone
+        changes. See the user guide.
 
     hint_rate : float or tuple of (float, float), default=0.5
         Probability ``p`` with which each entry of the mask is revealed to the
@@ -322,6 +339,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             "array-like",
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
+        "discriminator_hidden_layer_sizes": [
+            "array-like",
+            Interval(numbers.Integral, 1, None, closed="left"),
+            None,
+        ],
         "hint_rate": [Interval(numbers.Real, 0, 1, closed="both"), tuple],
         "reconstruction_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "adversarial": ["boolean"],
@@ -357,6 +379,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         categorical_covariates=None,
         numerical_covariates=None,
         hidden_layer_sizes=(256, 256, 256),
+        discriminator_hidden_layer_sizes=None,
         hint_rate=0.5,
         reconstruction_weight=10.0,
         adversarial=True,
@@ -385,6 +408,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.categorical_covariates = categorical_covariates
         self.numerical_covariates = numerical_covariates
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
         self.hint_rate = hint_rate
         self.reconstruction_weight = reconstruction_weight
         self.adversarial = adversarial
@@ -475,17 +499,18 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 f"{self.observed_fraction_range}: the generator needs to see some "
                 "entries."
             )
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, numbers.Integral) else tuple(hidden)
-        if not hidden or any(
-            not isinstance(h, numbers.Integral) or h < 1 for h in hidden
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+        hidden = _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        discriminator_hidden = (
+            hidden
+            if self.discriminator_hidden_layer_sizes is None
+            else _layer_sizes(
+                "discriminator_hidden_layer_sizes",
+                self.discriminator_hidden_layer_sizes,
             )
+        )
         return TrainingConfig(
-            hidden_layer_sizes=tuple(int(h) for h in hidden),
+            hidden_layer_sizes=hidden,
+            discriminator_hidden_layer_sizes=discriminator_hidden,
             hint_rate=(float(hint_rate[0]), float(hint_rate[1])),
             reconstruction_weight=float(self.reconstruction_weight),
             adversarial=bool(self.adversarial),

@@ -57,6 +57,7 @@ class TrainingConfig:
     """
 
     hidden_layer_sizes: tuple[int, ...]
+    discriminator_hidden_layer_sizes: tuple[int, ...]
     hint_rate: tuple[float, float]
     reconstruction_weight: float
     adversarial: bool
@@ -448,9 +449,13 @@ def build_networks(config, n_features, cardinalities, n_numerical, seed, device)
     # does not restore.
     with torch.random.fork_rng(devices=[]):
         torch.random.default_generator.manual_seed(seed)
-        shape = (n_features, cardinalities, n_numerical, config.hidden_layer_sizes)
-        generator = Generator(*shape).to(device)
-        discriminator = Discriminator(*shape).to(device) if config.adversarial else None
+        inputs = (n_features, cardinalities, n_numerical)
+        generator = Generator(*inputs, config.hidden_layer_sizes).to(device)
+        discriminator = (
+            Discriminator(*inputs, config.discriminator_hidden_layer_sizes).to(device)
+            if config.adversarial
+            else None
+        )
     return generator, discriminator
 
 

@@ -24,6 +24,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 
 import skgain._gain as gain_module
+import skgain._training as training_module
 from skgain import GAINImputer, _networks
 from skgain._training import TrainingDivergedError
 
@@ -527,6 +528,33 @@ def test_nothing_to_train_leaves_batch_size_and_tol_unset():
     assert imputer.batch_size_ is None and imputer.tol_ is None
 
 
+@pytest.mark.parametrize(
+    "discriminator_hidden, expected",
+    [(None, [16, 3]), ((5, 2), [5, 2, 3]), (6, [6, 3])],
+)
+def test_discriminator_hidden_layer_sizes_shape_the_discriminator_alone(
+    monkeypatch, discriminator_hidden, expected
+):
+    built = []
+
+    def spy(*args, **kwargs):
+        built.append(build_networks(*args, **kwargs))
+        return built[-1]
+
+    build_networks = training_module.build_networks
+    monkeypatch.setattr(training_module, "build_networks", spy)
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    X[::5, 1] = np.nan
+    GAINImputer(discriminator_hidden_layer_sizes=discriminator_hidden, **TINY).fit(X)
+    generator, discriminator = built[0]
+
+    def widths(network):
+        return [m.out_features for m in network.body if hasattr(m, "out_features")]
+
+    assert widths(generator) == [16, 3]
+    assert widths(discriminator) == expected
+
+
 def test_cosine_schedule_runs_max_iter_without_convergence_warning(low_rank_data):
     """Under the cosine schedule max_iter is the planned end, not a failure."""
     _, X_missing, _ = low_rank_data
@@ -580,11 +608,18 @@ def test_divergence_is_an_error_never_nan(low_rank_data):
         (dict(batch_size="large"), "batch_size"),
         (dict(batch_size=0), "batch_size"),
         (dict(tol="loose"), "tol"),
+        (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be positive"),
+        (
+            dict(discriminator_hidden_layer_sizes=(4, 2.5)),
+            "discriminator_hidden_layer_sizes must be positive integers, got",
+        ),
+        (dict(discriminator_hidden_layer_sizes=[]), "discriminator_hidden_layer"),
     ],
 )
 def test_invalid_parameters_explained(params, message):
+    X = np.random.RandomState(0).normal(size=(20, 3))
     with pytest.raises(ValueError, match=message):
-        GAINImputer(**params, **TINY).fit(np.random.RandomState(0).normal(size=(20, 3)))
+        GAINImputer(**{**TINY, **params}).fit(X)
 
 
 def test_hint_rate_range_accepted(low_rank_data):

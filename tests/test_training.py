@@ -389,6 +389,7 @@ def test_sample_training_mask_reproducible_with_seed():
 def _config(**overrides):
     params = dict(
         hidden_layer_sizes=(8,),
+        discriminator_hidden_layer_sizes=(8,),
         hint_rate=(0.5, 0.5),
         reconstruction_weight=1.0,
         adversarial=True,
@@ -458,11 +459,23 @@ def test_build_networks_without_adversarial_has_no_discriminator():
     assert discriminator is None
 
 
+def _widths(network):
+    return [m.out_features for m in network.body if hasattr(m, "out_features")]
+
+
 def test_build_networks_uses_hidden_layer_sizes():
-    generator, discriminator = _build(0, hidden_layer_sizes=(7, 4))
-    for net in (generator, discriminator):
-        linears = [m for m in net.body if hasattr(m, "out_features")]
-        assert [m.out_features for m in linears] == [7, 4, 5]
+    generator, discriminator = _build(
+        0, hidden_layer_sizes=(7, 4), discriminator_hidden_layer_sizes=(3,)
+    )
+    assert _widths(generator) == [7, 4, 5]
+    assert _widths(discriminator) == [3, 5]
+
+
+def test_generator_weights_do_not_depend_on_the_discriminator_widths():
+    # G's weights are drawn first, so a narrower D leaves G's start unchanged.
+    wide = _build(0, discriminator_hidden_layer_sizes=(8,))[0]
+    narrow = _build(0, discriminator_hidden_layer_sizes=(2, 2))[0]
+    assert _same_weights(wide, narrow)
 
 
 # ---------------------------------------------------------------------------
