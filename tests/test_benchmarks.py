@@ -823,3 +823,23 @@ def test_training_step_defaults_to_the_estimators_hidden_layers():
     shallower = measure_training_step(40, 8, n_steps=1, hidden_layer_sizes=hidden[1:])
     assert default["gflop_per_step"] == explicit["gflop_per_step"]
     assert default["gflop_per_step"] > shallower["gflop_per_step"]
+
+
+def test_averaging_decays_scores_extra_averages_beside_the_fit(capsys):
+    from benchmarks import averaging_decays
+    from skgain import _training
+
+    trainer_init = _training._Trainer.__init__
+    args = ["--n-samples", "120", "--n-genes", "20", "--decays", "0,0.99"]
+    averaging_decays.main([*args, "--gain-param", "max_iter=3"])
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert len(epochs) == 3
+    for line in epochs:
+        # The default average (0.99) scored again equals the estimator's score.
+        base = line.split(" | ")[0].split()[-1]
+        assert line.split(" | ")[2] == f"0.99: {base}"
+    assert any(line.startswith("decay 0.0: best val") for line in lines)
+    assert any(line.startswith("decay 0.99: best val") for line in lines)
+    # The trainer is itself again after the fit.
+    assert _training._Trainer.__init__ is trainer_init
