@@ -157,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
         "epoch are measured (default cpu; e.g. cuda). --gain-param "
         "mixed_precision=True times the step with bfloat16 products.",
     )
+    throughput.add_argument(
+        "--cpu-threads",
+        type=int,
+        help="Also time the training step at the default batch size on this "
+        "host's CPU with this many threads, in float32, in the same run, and "
+        "report each step's speed-up over it (default: 2 with a non-CPU "
+        "--device, none on the CPU; 0: none).",
+    )
 
     data = parser.add_argument_group("your own data (--data)")
     data.add_argument(

@@ -54,6 +54,11 @@ GTEX_TEST_ROWS = 16758
 # What batch_size="auto" gives on GTEx's training rows.
 DEFAULT_BATCH = GAINImputer()._training_config().resolved(GTEX_TRAINING_ROWS).batch_size
 
+# The CPU reference of a run on another device: threads, as on the 2-core
+# machines the targets are set for, and its row's name in results.csv.
+CPU_REFERENCE_THREADS = 2
+CPU_REFERENCE_MEASURE = "training step, CPU reference"
+
 THROUGHPUT_COLUMNS = [
     "suite",
     "measure",
@@ -69,6 +74,7 @@ THROUGHPUT_COLUMNS = [
     "ratio_to_peak",
     "samples_per_second",
     "seconds_per_epoch_gtex",
+    "speedup_over_cpu",
     "seconds",
     "peak_memory_mb",
 ]
@@ -259,6 +265,33 @@ def measure_training_step(
     }
 
 
+def measure_step_on_cpu_threads(
+    n_genes: int,
+    batch_size: int,
+    n_threads: int,
+    *,
+    n_steps: int = 10,
+    gain_params: dict | None = None,
+) -> dict:
+    """:func:`measure_training_step` on the CPU with ``n_threads`` threads.
+
+    ``torch.set_num_threads`` holds for the whole process: run this in a
+    process of its own (:func:`_in_fresh_process`), so that the threads of
+    the caller's other measurements stay as they were.
+
+    Returns
+    -------
+    measurement : dict
+        :func:`measure_training_step`'s, and ``n_threads``, the threads the
+        step ran on.
+    """
+    torch.set_num_threads(n_threads)
+    measured = measure_training_step(
+        n_genes, batch_size, n_steps=n_steps, device="cpu", gain_params=gain_params
+    )
+    return {**measured, "n_threads": torch.get_num_threads()}
+
+
 def measure_imputation(
     n_genes: int,
     n_rows: int,
@@ -431,6 +464,28 @@ def run_throughput(options, out: Path) -> Path:
                     file=sys.stderr,
                     flush=True,
                 )
+    # The CPU reference: the step at the default batch size on this host's
+    # CPU, with as many threads as the machines the targets are set for, in
+    # float32 (the estimator's CPU default), timed in the same run.
+    cpu_threads = getattr(options, "cpu_threads", None)
+    if cpu_threads is None:
+        cpu_threads = 0 if device.type == "cpu" else CPU_REFERENCE_THREADS
+    if cpu_threads:
+        cpu_params = {k: v for k, v in step_params.items() if k != "mixed_precision"}
+        reference = _in_fresh_process(
+            measure_step_on_cpu_threads,
+            n_genes,
+            DEFAULT_BATCH,
+            cpu_threads,
+            n_steps=n_steps,
+            gain_params=cpu_params,
+        )
+        reference_row = {
+            "measure": CPU_REFERENCE_MEASURE,
+            "batch_size": DEFAULT_BATCH,
+            "adversarial": True,
+            **reference,
+        }
     # Each in a process of its own: memory that an earlier measurement freed
     # but the allocator kept would otherwise be reused and hide part of the
     # next one's peak.
@@ -471,6 +526,21 @@ def run_throughput(options, out: Path) -> Path:
             samples_per_second=1 / per_sample,
             seconds_per_epoch_gtex=per_sample * GTEX_TRAINING_ROWS,
         )
+    if cpu_threads:
+        per_sample = reference_row["seconds_per_step"] / DEFAULT_BATCH
+        reference_row.update(
+            suite="throughput",
+            n_genes=n_genes,
+            hidden_layer_sizes=hidden_label,
+            n_threads=cpu_threads,
+            samples_per_second=1 / per_sample,
+            seconds_per_epoch_gtex=per_sample * GTEX_TRAINING_ROWS,
+        )
+        for row in rows:
+            row["speedup_over_cpu"] = (
+                row["samples_per_second"] / reference_row["samples_per_second"]
+            )
+        rows.append(reference_row)
     memory_rows = [
         (f"impute {impute_rows} rows, {output} output", measured)
         for output, measured in imputations.items()
@@ -525,6 +595,7 @@ def run_throughput(options, out: Path) -> Path:
         f"{GTEX_SAMPLES} samples less GAINImputer's 10% validation split).",
         "## Results",
         _table(results),
+        *(_cpu_reference_text(results, device, cpu_threads) if cpu_threads else []),
         "## Imputation and fit at GTEx size",
         f"`GAINImputer.transform` of {impute_rows} rows x {n_genes} genes "
         "(float32, half the entries missing, tissue, sex and age covariates) "
@@ -541,6 +612,34 @@ def run_throughput(options, out: Path) -> Path:
         "![Throughput](throughput.png)",
     ]
     return _write(out, "\n\n".join(text))
+
+
+def _cpu_reference_text(results: pd.DataFrame, device, cpu_threads: int) -> list:
+    """The report's section on the step's speed against the CPU reference."""
+    reference = results[results["measure"] == CPU_REFERENCE_MEASURE].iloc[0]
+    steps = results[results["measure"] == "training step"]
+    rows = [
+        [
+            "GAIN" if row["adversarial"] else "GAIN-MSE",
+            f"{int(row['batch_size'])}",
+            f"{row['samples_per_second']:.0f}",
+            f"{row['speedup_over_cpu']:.1f}",
+        ]
+        for _, row in steps.iterrows()
+    ]
+    header = ["method", "batch", "samples / s", f"x CPU ({cpu_threads} thread(s))"]
+    return [
+        f"## Against the CPU ({cpu_threads} thread(s)), same run",
+        f"The GAIN step at the default batch size ({DEFAULT_BATCH}) on this "
+        f"host's CPU with {cpu_threads} thread(s), in float32 and with the "
+        "other parameters above, timed like the steps above in a process of "
+        f"its own: {reference['seconds_per_step'] * 1000:.1f} ms per step, "
+        f"{reference['samples_per_second']:.0f} samples/s, "
+        f"{reference['gflops']:.1f} GFLOP/s. Each step above (on "
+        f"{_device_name(torch.device(device))}) against it, in training "
+        "samples per second:",
+        report.markdown_table(rows, header),
+    ]
 
 
 def _device_name(device: torch.device) -> str:

@@ -589,6 +589,50 @@ def test_throughput_suite_takes_the_device_and_gain_params(tmp_path):
         build_parser().parse_args(["--device"])
 
 
+def test_throughput_suite_compares_the_step_with_a_cpu_reference(tmp_path):
+    from benchmarks._throughput import CPU_REFERENCE_MEASURE
+
+    out = tmp_path / "throughput"
+    assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
+                 "--batch-sizes", "8,32", "--cpu-threads", "1"]) == 0  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    reference = results[results["measure"] == CPU_REFERENCE_MEASURE]
+    assert len(reference) == 1
+    reference = reference.iloc[0]
+    assert reference["batch_size"] == DEFAULT_BATCH and reference["n_threads"] == 1
+    assert reference["seconds_per_step"] > 0 and reference["gflop_per_step"] > 0
+    steps = results[results["measure"] == "training step"]
+    np.testing.assert_allclose(
+        steps["speedup_over_cpu"],
+        steps["samples_per_second"] / reference["samples_per_second"],
+    )
+    text = (out / "report.md").read_text()
+    assert "## Against the CPU (1 thread(s)), same run" in text
+    assert f"default batch size ({DEFAULT_BATCH})" in text
+    # On the CPU the reference is only measured when asked for.
+    plain = tmp_path / "plain"
+    assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(plain),
+                 "--batch-sizes", "8"]) == 0  # fmt: skip
+    plain_results = pd.read_csv(plain / "results.csv")
+    assert CPU_REFERENCE_MEASURE not in set(plain_results["measure"])
+    assert plain_results["speedup_over_cpu"].isna().all()
+    assert "Against the CPU" not in (plain / "report.md").read_text()
+
+
+def test_step_on_cpu_threads_sets_the_threads_of_its_own_process():
+    import torch
+
+    from benchmarks._throughput import _in_fresh_process, measure_step_on_cpu_threads
+
+    threads = torch.get_num_threads()
+    measured = _in_fresh_process(
+        measure_step_on_cpu_threads, 30, 8, 1, n_steps=2, gain_params={}
+    )
+    assert measured["n_threads"] == 1
+    assert measured["seconds_per_step"] > 0 and measured["gflops"] > 0
+    assert torch.get_num_threads() == threads
+
+
 def test_mice_cost_times_the_first_round_models_and_their_covariances(capsys):
     from benchmarks import mice_cost
 
