@@ -4,10 +4,12 @@
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -617,6 +619,40 @@ def test_throughput_suite_compares_the_step_with_a_cpu_reference(tmp_path):
     assert CPU_REFERENCE_MEASURE not in set(plain_results["measure"])
     assert plain_results["speedup_over_cpu"].isna().all()
     assert "Against the CPU" not in (plain / "report.md").read_text()
+
+
+@pytest.mark.skipif(
+    shutil.which("bash") is None or shutil.which("timeout") is None,
+    reason="needs bash and coreutils' timeout",
+)
+def test_gpu_script_runs_the_stages_it_is_given(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "BENCHMARK_ARGS": "--tiny --quiet", "PYTHON": sys.executable}
+    command = ["bash", "benchmarks/run_on_gpu.sh", str(tmp_path), "cpu"]
+    done = subprocess.run(
+        [*command, "environment", "throughput-float32"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "=== throughput-float32: exit status 0" in done.stdout
+    assert "gtex-fit" not in done.stdout and "=== tests" not in done.stdout
+    assert "torch" in (tmp_path / "environment.log").read_text()
+    assert (tmp_path / "throughput-float32" / "report.md").exists()
+    # A stage that fails is named, and the script says so in its exit status.
+    failing = subprocess.run(
+        [*command, "throughput-mixed"],
+        cwd=root,
+        env={**env, "BENCHMARK_ARGS": "--no-such-option"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert failing.returncode == 1
+    assert "Stages that failed or ran out of time: throughput-mixed" in failing.stdout
 
 
 def test_step_on_cpu_threads_sets_the_threads_of_its_own_process():
