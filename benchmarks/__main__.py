@@ -12,6 +12,19 @@ from benchmarks._runner import sigterm_exits
 from benchmarks._suites import SIZES, SUITES, add_gain_param_option
 
 
+def _threads(text: str) -> int:
+    """A thread count for argparse: a whole number, 0 or more."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of threads, 0 or more, got {text!r}"
+        )
+    return count
+
+
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
@@ -159,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument(
         "--cpu-threads",
-        type=int,
+        type=_threads,
         help="Also time the training step at the default batch size on this "
         "host's CPU with this many threads, in float32, in the same run, and "
         "report each step's speed-up over it (default: 2 with a non-CPU "

@@ -16,7 +16,9 @@ Their ratio says how much of the machine the training loop uses; the rest goes
 to elementwise work, random draws, the optimiser and Python overhead. The suite
 also times ``GAINImputer.transform`` on GTEx-sized data (DataFrame and NumPy
 output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
-peak memory against the size of the input.
+peak memory against the size of the input. On another device (a GPU) it also
+times the step on the host's CPU with a few threads, the reference that the
+device's speed-up is reported against.
 """
 
 import functools
@@ -54,8 +56,8 @@ GTEX_TEST_ROWS = 16758
 # What batch_size="auto" gives on GTEx's training rows.
 DEFAULT_BATCH = GAINImputer()._training_config().resolved(GTEX_TRAINING_ROWS).batch_size
 
-# The CPU reference of a run on another device: threads, as on the 2-core
-# machines the targets are set for, and its row's name in results.csv.
+# The CPU reference of a run on another device: threads, as many as a
+# laptop-class 2-core machine has, and its row's name in results.csv.
 CPU_REFERENCE_THREADS = 2
 CPU_REFERENCE_MEASURE = "training step, CPU reference"
 
@@ -465,8 +467,8 @@ def run_throughput(options, out: Path) -> Path:
                     flush=True,
                 )
     # The CPU reference: the step at the default batch size on this host's
-    # CPU, with as many threads as the machines the targets are set for, in
-    # float32 (the estimator's CPU default), timed in the same run.
+    # CPU, in float32 (the estimator's default), timed in the same run, so
+    # that a GPU's speed-up is a ratio of two measurements of one run.
     cpu_threads = getattr(options, "cpu_threads", None)
     if cpu_threads is None:
         cpu_threads = 0 if device.type == "cpu" else CPU_REFERENCE_THREADS

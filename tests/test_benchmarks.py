@@ -619,6 +619,10 @@ def test_throughput_suite_compares_the_step_with_a_cpu_reference(tmp_path):
     assert CPU_REFERENCE_MEASURE not in set(plain_results["measure"])
     assert plain_results["speedup_over_cpu"].isna().all()
     assert "Against the CPU" not in (plain / "report.md").read_text()
+    for bad in ("-1", "two"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--cpu-threads", bad])
+    assert build_parser().parse_args(["--cpu-threads", "0"]).cpu_threads == 0
 
 
 @pytest.mark.skipif(
