@@ -482,12 +482,6 @@ def run_throughput(options, out: Path) -> Path:
             n_steps=n_steps,
             gain_params=cpu_params,
         )
-        reference_row = {
-            "measure": CPU_REFERENCE_MEASURE,
-            "batch_size": DEFAULT_BATCH,
-            "adversarial": True,
-            **reference,
-        }
     # Each in a process of its own: memory that an earlier measurement freed
     # but the allocator kept would otherwise be reused and hide part of the
     # next one's peak.
@@ -516,28 +510,24 @@ def run_throughput(options, out: Path) -> Path:
         else None
     )
     hidden_label = ",".join(map(str, DEFAULT_HIDDEN))
+    common = dict(suite="throughput", n_genes=n_genes, hidden_layer_sizes=hidden_label)
     for row in rows:
-        per_sample = row["seconds_per_step"] / row["batch_size"]
         row.update(
-            suite="throughput",
-            n_genes=n_genes,
-            hidden_layer_sizes=hidden_label,
+            **common,
+            **_sample_rates(row["seconds_per_step"], row["batch_size"]),
             n_threads=n_threads,
             peak_gflops=peak,
             ratio_to_peak=row["gflops"] / peak,
-            samples_per_second=1 / per_sample,
-            seconds_per_epoch_gtex=per_sample * GTEX_TRAINING_ROWS,
         )
     if cpu_threads:
-        per_sample = reference_row["seconds_per_step"] / DEFAULT_BATCH
-        reference_row.update(
-            suite="throughput",
-            n_genes=n_genes,
-            hidden_layer_sizes=hidden_label,
-            n_threads=cpu_threads,
-            samples_per_second=1 / per_sample,
-            seconds_per_epoch_gtex=per_sample * GTEX_TRAINING_ROWS,
-        )
+        reference_row = {
+            **common,
+            **reference,
+            **_sample_rates(reference["seconds_per_step"], DEFAULT_BATCH),
+            "measure": CPU_REFERENCE_MEASURE,
+            "batch_size": DEFAULT_BATCH,
+            "adversarial": True,
+        }
         for row in rows:
             row["speedup_over_cpu"] = (
                 row["samples_per_second"] / reference_row["samples_per_second"]
@@ -597,7 +587,7 @@ def run_throughput(options, out: Path) -> Path:
         f"{GTEX_SAMPLES} samples less GAINImputer's 10% validation split).",
         "## Results",
         _table(results),
-        *(_cpu_reference_text(results, device, cpu_threads) if cpu_threads else []),
+        *(_cpu_reference_text(results, device) if cpu_threads else []),
         "## Imputation and fit at GTEx size",
         f"`GAINImputer.transform` of {impute_rows} rows x {n_genes} genes "
         "(float32, half the entries missing, tissue, sex and age covariates) "
@@ -616,9 +606,19 @@ def run_throughput(options, out: Path) -> Path:
     return _write(out, "\n\n".join(text))
 
 
-def _cpu_reference_text(results: pd.DataFrame, device, cpu_threads: int) -> list:
+def _sample_rates(seconds_per_step: float, batch_size: int) -> dict:
+    """Training samples per second, and seconds per epoch at GTEx scale."""
+    per_sample = seconds_per_step / batch_size
+    return {
+        "samples_per_second": 1 / per_sample,
+        "seconds_per_epoch_gtex": per_sample * GTEX_TRAINING_ROWS,
+    }
+
+
+def _cpu_reference_text(results: pd.DataFrame, device: torch.device) -> list:
     """The report's section on the step's speed against the CPU reference."""
     reference = results[results["measure"] == CPU_REFERENCE_MEASURE].iloc[0]
+    cpu_threads = int(reference["n_threads"])
     steps = results[results["measure"] == "training step"]
     rows = [
         [
@@ -638,7 +638,7 @@ def _cpu_reference_text(results: pd.DataFrame, device, cpu_threads: int) -> list
         f"its own: {reference['seconds_per_step'] * 1000:.1f} ms per step, "
         f"{reference['samples_per_second']:.0f} samples/s, "
         f"{reference['gflops']:.1f} GFLOP/s. Each step above (on "
-        f"{_device_name(torch.device(device))}) against it, in training "
+        f"{_device_name(device)}) against it, in training "
         "samples per second:",
         report.markdown_table(rows, header),
     ]
