@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--start-method",
         choices=["forkserver", "spawn"],
-        help="How child processes start (default: forkserver where available).",
+        help="How child processes start (default: forkserver where available, "
+        "spawn on a machine with CUDA).",
     )
     runs.add_argument(
         "--quiet", action="store_true", help="No progress lines on stderr."

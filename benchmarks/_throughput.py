@@ -678,7 +678,8 @@ def _table(results: pd.DataFrame) -> str:
             f"{row['peak_gflops']:.1f}",
             f"{row['ratio_to_peak']:.2f}",
             f"{row['samples_per_second']:.0f}",
-            f"{row['seconds_per_epoch_gtex']:.0f}",
+            # Three significant digits: a GPU's epoch takes a fraction of a second.
+            f"{row['seconds_per_epoch_gtex']:.3g}",
         ]
         for _, row in steps.iterrows()
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from benchmarks import _report as report
@@ -456,6 +457,28 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert (out / "throughput.png").stat().st_size > 0
 
 
+def test_throughput_table_keeps_a_sub_second_epoch_readable():
+    from benchmarks._throughput import _table
+
+    steps = pd.DataFrame(
+        {
+            "measure": "training step",
+            "adversarial": [True, True],
+            "batch_size": [64, DEFAULT_BATCH],
+            "gflop_per_step": [8.78, 35.11],
+            "seconds_per_step": [0.0050, 0.2214],
+            "gflops": [1770.7, 158.6],
+            "peak_gflops": [45833.2, 433.3],
+            "ratio_to_peak": [0.04, 0.37],
+            "samples_per_second": [12911.0, 1156.5],
+            "seconds_per_epoch_gtex": [1.2116, 13.5266],
+        }
+    )
+    rows = _table(steps).splitlines()[2:]
+    assert rows[0].endswith("| 12911 | 1.21 |")
+    assert rows[1].endswith("| 1156 | 13.5 |")
+
+
 def _memory_growth_of_nothing() -> float:
     from benchmarks._runner import _peak_kb, _rss_kb
 
@@ -474,6 +497,23 @@ def test_peak_memory_of_a_spawned_process_is_its_own():
     parent_peak[::512] = 2.0  # touched, so resident
     del parent_peak
     assert _in_fresh_process(_memory_growth_of_nothing) < 50
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(),
+    reason="needs the forkserver start method",
+)
+@pytest.mark.parametrize("cuda, expected", [(False, "forkserver"), (True, "spawn")])
+def test_runner_starts_children_by_spawn_where_there_is_cuda(
+    monkeypatch, cuda, expected
+):
+    from benchmarks._runner import _start_method
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert _start_method(None).get_start_method() == expected
+    # A method asked for is the one used, CUDA or not.
+    assert _start_method("forkserver").get_start_method() == "forkserver"
+    assert _start_method("spawn").get_start_method() == "spawn"
 
 
 def test_speed_suite_budgets_the_others_at_twenty_times_gain(tmp_path):
@@ -646,9 +686,22 @@ def test_gpu_script_runs_the_stages_it_is_given(tmp_path):
     assert "gtex-fit" not in done.stdout and "=== tests" not in done.stdout
     assert "torch" in (tmp_path / "environment.log").read_text()
     assert (tmp_path / "throughput-float32" / "report.md").exists()
-    # A stage that fails is named, and the script says so in its exit status.
+    # Named stages run in the order named.
+    reordered = subprocess.run(
+        [*command, "throughput-float32", "environment"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert reordered.returncode == 0, reordered.stdout + reordered.stderr
+    started = re.findall(r"^=== (\S+) \(limit", reordered.stdout, re.MULTILINE)
+    assert started == ["throughput-float32", "environment"]
+    # A stage that fails is named, and the script says so in its exit status;
+    # so is a stage the script does not know.
     failing = subprocess.run(
-        [*command, "throughput-mixed"],
+        [*command, "throughput-mixed", "no-such-stage"],
         cwd=root,
         env={**env, "BENCHMARK_ARGS": "--no-such-option"},
         capture_output=True,
@@ -656,7 +709,11 @@ def test_gpu_script_runs_the_stages_it_is_given(tmp_path):
         timeout=600,
     )
     assert failing.returncode == 1
-    assert "Stages that failed or ran out of time: throughput-mixed" in failing.stdout
+    assert "=== no-such-stage: no such stage" in failing.stdout
+    assert (
+        "Stages that failed or ran out of time: throughput-mixed no-such-stage"
+        in failing.stdout
+    )
 
 
 def test_step_on_cpu_threads_sets_the_threads_of_its_own_process():
