@@ -13,7 +13,10 @@ number of threads:
   measured time of a step of skgain's own trainer.
 
 Their ratio says how much of the machine the training loop uses; the rest goes
-to elementwise work, random draws, the optimiser and Python overhead. The suite
+to elementwise work, random draws, the optimiser and Python overhead. The
+step's products are also recorded and run again on their own, one after the
+other: the ratio they read alone bounds what the step could reach by cutting
+everything else. The suite
 also times ``GAINImputer.transform`` on GTEx-sized data (DataFrame and NumPy
 output) and one epoch of ``GAINImputer.fit`` at GTEx scale, with the growth of
 peak memory against the size of the input. On another device (a GPU) it also
@@ -34,6 +37,8 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from torch.utils import _pytree as pytree
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks import _report as report
@@ -74,6 +79,8 @@ THROUGHPUT_COLUMNS = [
     "gflops",
     "peak_gflops",
     "ratio_to_peak",
+    "products_seconds_per_step",
+    "products_ratio_to_peak",
     "samples_per_second",
     "seconds_per_epoch_gtex",
     "speedup_over_cpu",
@@ -151,6 +158,89 @@ def count_flops() -> FlopCounterMode:
     if _networks._ONEDNN_LINEAR is not None:
         mapping[torch.ops.mkldnn._linear_pointwise] = _onednn_linear_flops
     return FlopCounterMode(display=False, custom_mapping=mapping)
+
+
+def _product_ops() -> set:
+    """The operators whose FLOPs the suite counts: the matrix products."""
+    ops = {torch.ops.aten.mm, torch.ops.aten.addmm}
+    if _networks._ONEDNN_LINEAR is not None:
+        ops.add(torch.ops.mkldnn._linear_pointwise)
+    return ops
+
+
+class _TensorSpec:
+    """Shape, strides, dtype and device of a product's operand."""
+
+    def __init__(self, tensor: torch.Tensor):
+        self.shape, self.stride = tuple(tensor.shape), tuple(tensor.stride())
+        self.dtype, self.device = tensor.dtype, tensor.device
+
+    def materialize(self, generator: torch.Generator) -> torch.Tensor:
+        values = torch.empty_strided(
+            self.shape, self.stride, dtype=self.dtype, device=self.device
+        )
+        # Random values, as in a step: zeros or NaN could take other paths.
+        noise = torch.randn(values.shape, generator=generator)
+        return values.copy_(noise.to(device=self.device, dtype=self.dtype))
+
+
+class _ProductRecorder(TorchDispatchMode):
+    """Records each matrix product that runs under it: operator and operands."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+        self._ops = _product_ops()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func.overloadpacket in self._ops:
+            specs = pytree.tree_map_only(torch.Tensor, _TensorSpec, (args, kwargs))
+            self.calls.append((func, *specs))
+        return func(*args, **kwargs)
+
+
+def time_products(calls, device, n_repeats: int = 10) -> float:
+    """Median seconds of running the recorded products one after the other.
+
+    Each product gets operands of its own, of the recorded shapes, strides
+    and dtypes, filled with random values once; nothing else runs between
+    the products, so this is what the step would take if its products were
+    all it did (with the caches kinder than in a step, an optimistic bound).
+
+    Parameters
+    ----------
+    calls : list
+        ``_ProductRecorder.calls``: operator, args and kwargs with
+        :class:`_TensorSpec` in place of the tensors.
+    device : torch.device
+        Where the products ran; the clock waits for it.
+    n_repeats : int, default=10
+        Timed replays, after one untimed.
+
+    Returns
+    -------
+    seconds : float
+    """
+    generator = torch.Generator().manual_seed(0)
+
+    def materialize(spec):
+        return spec.materialize(generator)
+
+    products = []
+    for func, *operands in calls:
+        args, kwargs = pytree.tree_map_only(_TensorSpec, materialize, operands)
+        products.append(functools.partial(func, *args, **kwargs))
+    times = []
+    for repeat in range(n_repeats + 1):
+        _synchronize(device)
+        start = time.perf_counter()
+        for product in products:
+            product()
+        _synchronize(device)
+        if repeat:
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def _config(
@@ -241,14 +331,17 @@ def measure_training_step(
     -------
     measurement : dict
         ``gflop_per_step`` (matrix products only), ``seconds_per_step`` (the
-        median over the timed steps) and ``gflops``.
+        median over the timed steps), ``gflops`` and
+        ``products_seconds_per_step``: the step's products alone, replayed
+        by :func:`time_products` (median of ``n_steps`` replays).
     """
     config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
     device = torch.device(device)
     trainer = gtex_trainer(config, n_genes, seed, device)
     batches = _batches(n_genes, batch_size, 4, seed, device)
     counter = count_flops()
-    with counter:
+    recorder = _ProductRecorder()
+    with counter, recorder:
         trainer.step(batches[0])
     flops = counter.get_total_flops()
     trainer.step(batches[1])
@@ -264,6 +357,7 @@ def measure_training_step(
         "gflop_per_step": flops / 1e9,
         "seconds_per_step": seconds,
         "gflops": flops / seconds / 1e9,
+        "products_seconds_per_step": time_products(recorder.calls, device, n_steps),
     }
 
 
@@ -518,6 +612,9 @@ def run_throughput(options, out: Path) -> Path:
             n_threads=n_threads,
             peak_gflops=peak,
             ratio_to_peak=row["gflops"] / peak,
+            products_ratio_to_peak=row["gflop_per_step"]
+            / row["products_seconds_per_step"]
+            / peak,
         )
     if cpu_threads:
         reference_row = {
@@ -582,7 +679,13 @@ def run_throughput(options, out: Path) -> Path:
         "FLOPs, forward and backward, are counted by "
         "`torch.utils.flop_counter.FlopCounterMode` (oneDNN's products "
         "included) on one step, and its time "
-        f"is the median of {n_steps} steps after two warm-up steps. Epoch time "
+        f"is the median of {n_steps} steps after two warm-up steps. Products "
+        "alone: the products that step ran, recorded with their shapes, "
+        "strides and dtypes and run again one after the other on operands of "
+        f"their own, nothing else between them (median of {n_steps} runs): "
+        "the time the step would take if it did nothing but multiply, and the "
+        "ratio to peak it would then read, a bound on what work outside the "
+        "products can gain. Epoch time "
         f"at GTEx scale is for {GTEX_TRAINING_ROWS} training rows (the "
         f"{GTEX_SAMPLES} samples less GAINImputer's 10% validation split).",
         "## Results",
@@ -677,6 +780,8 @@ def _table(results: pd.DataFrame) -> str:
             f"{row['gflops']:.1f}",
             f"{row['peak_gflops']:.1f}",
             f"{row['ratio_to_peak']:.2f}",
+            f"{row['products_seconds_per_step'] * 1000:.1f}",
+            f"{row['products_ratio_to_peak']:.2f}",
             f"{row['samples_per_second']:.0f}",
             # Three significant digits: a GPU's epoch takes a fraction of a second.
             f"{row['seconds_per_epoch_gtex']:.3g}",
@@ -691,6 +796,8 @@ def _table(results: pd.DataFrame) -> str:
         "GFLOP/s",
         "peak GFLOP/s",
         "ratio to peak",
+        "ms in products",
+        "ratio, products alone",
         "samples / s",
         "s / epoch at GTEx scale",
     ]

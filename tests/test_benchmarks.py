@@ -450,8 +450,16 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     # The step is timed with the estimator's default hidden layers.
     hidden = GAINImputer().hidden_layer_sizes
     assert set(results["hidden_layer_sizes"]) == {",".join(map(str, hidden))}
+    # The step's products alone: timed, and the ratio they would read.
+    assert (steps["products_seconds_per_step"] > 0).all()
+    np.testing.assert_allclose(
+        steps["products_ratio_to_peak"],
+        steps["gflop_per_step"]
+        / steps["products_seconds_per_step"]
+        / steps["peak_gflops"],
+    )
     text = (out / "report.md").read_text()
-    assert "ratio to peak" in text
+    assert "ratio to peak" in text and "ratio, products alone" in text
     assert f"| {default} (default) |" in text and "| 8 (default)" not in text
     assert f"hidden layers {tuple(hidden)} as GAINImputer's default" in text
     assert (out / "throughput.png").stat().st_size > 0
@@ -470,6 +478,8 @@ def test_throughput_table_keeps_a_sub_second_epoch_readable():
             "gflops": [1770.7, 158.6],
             "peak_gflops": [45833.2, 433.3],
             "ratio_to_peak": [0.04, 0.37],
+            "products_seconds_per_step": [0.0031, 0.1469],
+            "products_ratio_to_peak": [0.06, 0.55],
             "samples_per_second": [12911.0, 1156.5],
             "seconds_per_epoch_gtex": [1.2116, 13.5266],
         }
@@ -477,6 +487,48 @@ def test_throughput_table_keeps_a_sub_second_epoch_readable():
     rows = _table(steps).splitlines()[2:]
     assert rows[0].endswith("| 12911 | 1.21 |")
     assert rows[1].endswith("| 1156 | 13.5 |")
+
+
+@pytest.mark.parametrize("mixed_precision", [False, True])
+def test_products_replay_runs_the_products_of_a_step(mixed_precision):
+    from benchmarks._throughput import (
+        _batches,
+        _config,
+        _ProductRecorder,
+        _TensorSpec,
+        count_flops,
+        gtex_trainer,
+        time_products,
+    )
+    from skgain import _networks
+
+    # Wider than the column block, so the gene-wide products are recorded too.
+    n_genes = _networks.COLUMN_BLOCK + 88
+    params = {"mixed_precision": mixed_precision}
+    config = _config(8, (16, 16), True, params)
+    trainer = gtex_trainer(config, n_genes, 0, "cpu")
+    batch = _batches(n_genes, 8, 1, 0, "cpu")[0]
+    step_flops, recorder = count_flops(), _ProductRecorder()
+    with step_flops, recorder:
+        trainer.step(batch)
+    replayed_flops = count_flops()
+    with replayed_flops:
+        seconds = time_products(recorder.calls, torch.device("cpu"), n_repeats=2)
+    # One untimed run and two timed ones, each with every product of the step.
+    assert replayed_flops.get_total_flops() == 3 * step_flops.get_total_flops() > 0
+    assert seconds > 0
+    ops = {func.overloadpacket for func, *_ in recorder.calls}
+    if _networks._ONEDNN_LINEAR is not None and not mixed_precision:
+        assert torch.ops.mkldnn._linear_pointwise in ops
+    # The operands are replayed in the dtype the step multiplied in.
+    specs = [
+        operand
+        for _, args, _ in recorder.calls
+        for operand in args
+        if isinstance(operand, _TensorSpec)
+    ]
+    expected = torch.bfloat16 if mixed_precision else torch.float32
+    assert specs and {spec.dtype for spec in specs} == {expected}
 
 
 def _memory_growth_of_nothing() -> float:
