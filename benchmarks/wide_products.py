@@ -5,7 +5,8 @@ Two measurements, both at GTEx width (12,557 genes, hidden width 256), of the
 three ways a product whose output is as wide as the genes can run on a CPU:
 one ``torch.mm``/``torch.addmm`` call (MKL on x86), ``torch.mm`` one block of
 ``COLUMN_BLOCK`` columns at a time, and oneDNN's linear primitive, which
-``skgain._networks.wide_product`` uses where PyTorch has it:
+``skgain._networks.wide_product`` uses where PyTorch has it (the layers
+use the one call on Intel processors, the others elsewhere):
 
 1. Each kind of gene-wide product alone, the median of repeated calls.
 2. Whole training steps: three trainers built alike, one per way, stepped in
@@ -44,13 +45,17 @@ WAYS = ("one call", "blocks", "oneDNN")
 def _way(name):
     """Make the layers multiply the gene-wide products in the way ``name``."""
     goes_wide, onednn = _networks._wide_on_cpu, torch.backends.mkldnn.enabled
+    custom = _networks._CUSTOM_WIDE_PRODUCTS
     if name == "one call":
         _networks._wide_on_cpu = lambda *args: False
+    # The layers' own choice (torch.mm on Intel processors) is set aside.
+    _networks._CUSTOM_WIDE_PRODUCTS = True
     torch.backends.mkldnn.enabled = name == "oneDNN"
     try:
         yield
     finally:
         _networks._wide_on_cpu = goes_wide
+        _networks._CUSTOM_WIDE_PRODUCTS = custom
         torch.backends.mkldnn.enabled = onednn
 
 

@@ -10,7 +10,8 @@ Speed: the layers as wide as the genes dominate the cost. The first layer
 keeps one weight per input block (:class:`BlockLinear`), so that autograd
 computes only the gradients a step needs; on the CPU, the products whose
 output is as wide as the genes go through oneDNN, or MKL in blocks of columns
-(:func:`wide_product`).
+(:func:`wide_product`), except on Intel processors, where MKL runs them
+fastest as ``torch.mm`` does.
 """
 
 import math
@@ -241,15 +242,49 @@ def _find_onednn_linear():
 _ONEDNN_LINEAR = _find_onednn_linear()
 
 
+def _cpu_vendor(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """The processor's vendor (``"GenuineIntel"``, ``"AuthenticAMD"``), if known.
+
+    Read from Linux's ``cpuinfo``; None where there is none or it names no
+    vendor.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as file:
+            for line in file:
+                key, _, value = line.partition(":")
+                if key.strip() == "vendor_id":
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+# Whether the layers hand their gene-wide CPU products to wide_product. On
+# Intel processors torch.mm is MKL at home: on 2 cores of a Xeon with
+# AVX-512 and AMX it ran them at 280-290 GFLOP/s in one call where oneDNN
+# ran them at 230-245, and a training step at GTEx width and batch 256 took
+# 213-216 ms instead of 226-228 (benchmarks/wide_products.py in the
+# repository). On 2 cores of an AMD EPYC with AVX2, MKL ran them at 37-58
+# GFLOP/s in one call and oneDNN at 61-126 (see wide_product).
+def _custom_wide_products(vendor: str | None) -> bool:
+    """Whether the layers should use wide_product on a processor of ``vendor``."""
+    return vendor != "GenuineIntel"
+
+
+_CUSTOM_WIDE_PRODUCTS = _custom_wide_products(_cpu_vendor())
+
+
 def _wide_on_cpu(input: torch.Tensor, n_columns: int) -> bool:
     """Whether a product of ``input`` with ``n_columns`` outputs needs wide_product.
 
-    Wider than ``COLUMN_BLOCK``, float32 on the CPU, outside autocast.
+    Wider than ``COLUMN_BLOCK``, float32 on the CPU, outside autocast, on a
+    processor whose ``torch.mm`` does not run such products well itself.
     """
     # GPUs need none of it; under autocast the products change dtype, which
     # the output of wide_product would not follow.
     return (
-        n_columns > COLUMN_BLOCK
+        _CUSTOM_WIDE_PRODUCTS
+        and n_columns > COLUMN_BLOCK
         and input.device.type == "cpu"
         and input.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
@@ -285,7 +320,9 @@ def wide_product(
     to oneDNN, unless PyTorch has no working oneDNN primitive or
     ``torch.backends.mkldnn.enabled`` is False; otherwise it calls
     ``torch.mm`` one block of ``COLUMN_BLOCK`` output columns at a time.
-    Which library is faster on other processors was not measured. Each
+    On Intel processors the layers do not call it: there ``torch.mm``, one
+    call per product, was the fastest of the three (on a Xeon with AVX-512
+    and AMX). Other processors were not measured. Each
     output entry is a sum over the same inner dimension, but the libraries
     may order it differently, so results agree with ``left @ right`` to
     rounding. Not differentiable: the layers call it from autograd Functions.

@@ -20,6 +20,17 @@ def one_torch_thread():
     torch.set_num_threads(previous)
 
 
+@pytest.fixture(autouse=True)
+def custom_wide_products(monkeypatch):
+    """Let the layers use wide_product whatever the processor's vendor.
+
+    On Intel processors the layers leave their gene-wide products to
+    torch.mm; without this, the tests of the wide path would test it only on
+    other processors. The tests of that choice set the switch themselves.
+    """
+    monkeypatch.setattr(_networks, "_CUSTOM_WIDE_PRODUCTS", True)
+
+
 # wide_product's two ways: oneDNN's linear primitive, and MKL in blocks of
 # columns (where PyTorch has no oneDNN, or it is disabled).
 LIBRARIES = [

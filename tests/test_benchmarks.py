@@ -959,6 +959,7 @@ def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
     # 40 genes in blocks of 16: every wide product runs in three blocks.
     monkeypatch.setattr(_networks, "COLUMN_BLOCK", 16)
     goes_wide, onednn = _networks._wide_on_cpu, torch.backends.mkldnn.enabled
+    monkeypatch.setattr(_networks, "_CUSTOM_WIDE_PRODUCTS", False)
     wide_products.main(["--n-genes", "40", "--batch-sizes", "8", "--steps", "1"])
     lines = capsys.readouterr().out.splitlines()
     n_ways = 3 if _networks._ONEDNN_LINEAR is not None else 2
@@ -989,6 +990,15 @@ def test_wide_products_times_each_way_and_the_step(monkeypatch, capsys):
     # The switches between the trainers are put back.
     assert _networks._wide_on_cpu is goes_wide
     assert torch.backends.mkldnn.enabled == onednn
+    assert _networks._CUSTOM_WIDE_PRODUCTS is False
+    # Blocks and oneDNN are timed even where the layers would use torch.mm.
+    wide = torch.ones(2, 2), _networks.COLUMN_BLOCK + 1
+    for way in ("blocks", "oneDNN"):
+        with wide_products._way(way):
+            assert _networks._wide_on_cpu(*wide)
+    with wide_products._way("one call"):
+        assert not _networks._wide_on_cpu(*wide)
+    assert _networks._CUSTOM_WIDE_PRODUCTS is False
 
 
 def test_step_flops_are_counted_whichever_library_multiplies(monkeypatch, library):

@@ -406,6 +406,22 @@ def test_wide_products_are_for_wide_float32_products_on_the_cpu():
         assert not goes_wide(torch.ones(2, 2), wide)
 
 
+def test_wide_products_are_left_to_torch_mm_on_intel_processors(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    for vendor in ("GenuineIntel", "AuthenticAMD"):
+        cpuinfo.write_text(f"processor\t: 0\nvendor_id\t: {vendor}\nflags\t: fpu\n")
+        assert _networks._cpu_vendor(str(cpuinfo)) == vendor
+    cpuinfo.write_text("processor\t: 0\nBogoMIPS\t: 48.00\n")
+    assert _networks._cpu_vendor(str(cpuinfo)) is None
+    assert _networks._cpu_vendor(str(tmp_path / "absent")) is None
+    assert not _networks._custom_wide_products("GenuineIntel")
+    assert _networks._custom_wide_products("AuthenticAMD")
+    assert _networks._custom_wide_products(None)
+    # With the switch off, no product goes through wide_product.
+    monkeypatch.setattr(_networks, "_CUSTOM_WIDE_PRODUCTS", False)
+    assert not _networks._wide_on_cpu(torch.ones(2, 2), _networks.COLUMN_BLOCK + 1)
+
+
 def _values_and_gradients(generator, discriminator, frozen_discriminator):
     """Outputs and gradients of a G then D pass, as in a training step."""
     values, mask, noise, codes, numerical = _inputs()
