@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Time the gene-wide products in one call, in blocks of columns and by oneDNN.
 
-Two measurements, both at GTEx width (12,557 genes, hidden width 256), of the
+Two measurements, both at GTEx width (12,557 genes, hidden width 256; the
+steps with GAINImputer's default hidden layers), of the
 three ways a product whose output is as wide as the genes can run on a CPU:
 one ``torch.mm``/``torch.addmm`` call (MKL on x86), ``torch.mm`` one block of
 ``COLUMN_BLOCK`` columns at a time, and oneDNN's linear primitive, which
@@ -32,7 +33,13 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from benchmarks._throughput import GTEX_TISSUES, _batches, _config, gtex_trainer
+from benchmarks._throughput import (
+    DEFAULT_HIDDEN,
+    GTEX_TISSUES,
+    _batches,
+    _config,
+    gtex_trainer,
+)
 from skgain import _networks
 from skgain._training import _Trainer, build_networks
 
@@ -231,7 +238,7 @@ def layout_steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
     and one with nn.Linear's, stepped in turn. Returns ``({layout: ms},
     largest absolute difference between their output layers' weights)``.
     """
-    config = _config(batch_size, (HIDDEN, HIDDEN), True)
+    config = _config(batch_size, DEFAULT_HIDDEN, True)
     trainers = {}
     for layout in ("nn.Linear", "WideLinear"):
         networks = build_networks(config, n_genes, [GTEX_TISSUES, 2], 1, seed, "cpu")
@@ -253,7 +260,7 @@ def steps(batch_size, n_steps, n_genes=N_GENES, seed=0):
 
     Returns ``({way: ms}, {way: largest absolute weight difference})``.
     """
-    config = _config(batch_size, (HIDDEN, HIDDEN), True)
+    config = _config(batch_size, DEFAULT_HIDDEN, True)
     trainers = {way: gtex_trainer(config, n_genes, seed, "cpu") for way in _ways()}
     batches = _batches(n_genes, batch_size, 4, seed, "cpu")
     medians = _median_steps_ms(trainers, batches, n_steps, context=_way)

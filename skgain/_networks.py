@@ -264,8 +264,8 @@ def _cpu_vendor(cpuinfo: str = "/proc/cpuinfo") -> str | None:
 # Intel processors torch.mm is MKL at home: on 2 cores of a Xeon with
 # AVX-512 and AMX it ran them at 280-290 GFLOP/s in one call where oneDNN
 # ran them at 230-245, and a training step at GTEx width and batch 256 took
-# 213-216 ms instead of 226-228 (benchmarks/wide_products.py in the
-# repository). On 2 cores of an AMD EPYC with AVX2, MKL ran them at 37-58
+# 222-224 ms instead of 232-249, stepped in turn (benchmarks/wide_products.py
+# in the repository). On 2 cores of an AMD EPYC with AVX2, MKL ran them at 37-58
 # GFLOP/s in one call and oneDNN at 61-126 (see wide_product).
 def _custom_wide_products(vendor: str | None) -> bool:
     """Whether the layers should use wide_product on a processor of ``vendor``."""
