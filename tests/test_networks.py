@@ -1,6 +1,8 @@
 """Generator, discriminator and covariate embeddings."""
 
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -420,6 +422,17 @@ def test_wide_products_are_left_to_torch_mm_on_intel_processors(tmp_path, monkey
     # With the switch off, no product goes through wide_product.
     monkeypatch.setattr(_networks, "_CUSTOM_WIDE_PRODUCTS", False)
     assert not _networks._wide_on_cpu(torch.ones(2, 2), _networks.COLUMN_BLOCK + 1)
+    # On import the switch follows this machine's vendor (read in a process
+    # of its own: the tests here pin it).
+    code = (
+        "from skgain import _networks as n; "
+        "print(n._CUSTOM_WIDE_PRODUCTS, n._cpu_vendor() != 'GenuineIntel')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    switch, expected = done.stdout.split()
+    assert switch == expected
 
 
 def _values_and_gradients(generator, discriminator, frozen_discriminator):
