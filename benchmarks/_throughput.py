@@ -160,14 +160,6 @@ def count_flops() -> FlopCounterMode:
     return FlopCounterMode(display=False, custom_mapping=mapping)
 
 
-def _product_ops() -> set:
-    """The operators whose FLOPs the suite counts: the matrix products."""
-    ops = {torch.ops.aten.mm, torch.ops.aten.addmm}
-    if _networks._ONEDNN_LINEAR is not None:
-        ops.add(torch.ops.mkldnn._linear_pointwise)
-    return ops
-
-
 class _TensorSpec:
     """Shape, strides, dtype and device of a product's operand."""
 
@@ -185,12 +177,15 @@ class _TensorSpec:
 
 
 class _ProductRecorder(TorchDispatchMode):
-    """Records each matrix product that runs under it: operator and operands."""
+    """Records each product that runs under it: operator and operands.
+
+    The products are the operators whose FLOPs :func:`count_flops` counts.
+    """
 
     def __init__(self):
         super().__init__()
         self.calls = []
-        self._ops = _product_ops()
+        self._ops = set(count_flops().flop_registry)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}

@@ -260,6 +260,11 @@ def _cpu_vendor(cpuinfo: str = "/proc/cpuinfo") -> str | None:
     return None
 
 
+def _custom_wide_products(vendor: str | None) -> bool:
+    """Whether the layers should use wide_product on a processor of ``vendor``."""
+    return vendor != "GenuineIntel"
+
+
 # Whether the layers hand their gene-wide CPU products to wide_product. On
 # Intel processors torch.mm is MKL at home: on 2 cores of a Xeon with
 # AVX-512 and AMX it ran them at 280-290 GFLOP/s in one call where oneDNN
@@ -267,11 +272,6 @@ def _cpu_vendor(cpuinfo: str = "/proc/cpuinfo") -> str | None:
 # 222-224 ms instead of 232-249, stepped in turn (benchmarks/wide_products.py
 # in the repository). On 2 cores of an AMD EPYC with AVX2, MKL ran them at 37-58
 # GFLOP/s in one call and oneDNN at 61-126 (see wide_product).
-def _custom_wide_products(vendor: str | None) -> bool:
-    """Whether the layers should use wide_product on a processor of ``vendor``."""
-    return vendor != "GenuineIntel"
-
-
 _CUSTOM_WIDE_PRODUCTS = _custom_wide_products(_cpu_vendor())
 
 

@@ -723,42 +723,35 @@ def test_throughput_suite_compares_the_step_with_a_cpu_reference(tmp_path):
 )
 def test_gpu_script_runs_the_stages_it_is_given(tmp_path):
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "BENCHMARK_ARGS": "--tiny --quiet", "PYTHON": sys.executable}
-    command = ["bash", "benchmarks/run_on_gpu.sh", str(tmp_path), "cpu"]
-    done = subprocess.run(
-        [*command, "environment", "throughput-float32"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+
+    def run_script(*stages, benchmark_args="--tiny --quiet"):
+        return subprocess.run(
+            ["bash", "benchmarks/run_on_gpu.sh", str(tmp_path), "cpu", *stages],
+            cwd=root,
+            env={
+                **os.environ,
+                "BENCHMARK_ARGS": benchmark_args,
+                "PYTHON": sys.executable,
+            },
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    # Named stages run, in the order named (the script's own order puts the
+    # environment first).
+    done = run_script("throughput-float32", "environment")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "=== throughput-float32: exit status 0" in done.stdout
     assert "gtex-fit" not in done.stdout and "=== tests" not in done.stdout
     assert "torch" in (tmp_path / "environment.log").read_text()
     assert (tmp_path / "throughput-float32" / "report.md").exists()
-    # Named stages run in the order named.
-    reordered = subprocess.run(
-        [*command, "throughput-float32", "environment"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert reordered.returncode == 0, reordered.stdout + reordered.stderr
-    started = re.findall(r"^=== (\S+) \(limit", reordered.stdout, re.MULTILINE)
+    started = re.findall(r"^=== (\S+) \(limit", done.stdout, re.MULTILINE)
     assert started == ["throughput-float32", "environment"]
     # A stage that fails is named, and the script says so in its exit status;
     # so is a stage the script does not know.
-    failing = subprocess.run(
-        [*command, "throughput-mixed", "no-such-stage"],
-        cwd=root,
-        env={**env, "BENCHMARK_ARGS": "--no-such-option"},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    failing = run_script(
+        "throughput-mixed", "no-such-stage", benchmark_args="--no-such-option"
     )
     assert failing.returncode == 1
     assert "=== no-such-stage: no such stage" in failing.stdout
