@@ -1,5 +1,7 @@
 """Per-feature standardisation over observed entries (FeatureScaler)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -102,7 +104,7 @@ def test_blockwise_matches_whole(monkeypatch, row_block):
     values, observed = _data(n_samples=45, seed=3)
     expected_mean = np.nanmean(values, axis=0)
     expected_scale = np.nanstd(values, axis=0)
-    monkeypatch.setattr(data_module, "ROW_BLOCK", row_block)
+    monkeypatch.setattr(data_module, "SCALING_ROWS", row_block)
     scaler = FeatureScaler.fit(values, observed)
     np.testing.assert_allclose(scaler.mean, expected_mean, rtol=1e-12)
     np.testing.assert_allclose(scaler.scale, expected_scale, rtol=1e-12)
@@ -112,7 +114,7 @@ def test_blockwise_matches_whole(monkeypatch, row_block):
 
 
 def test_more_rows_than_row_block():
-    n_samples = data_module.ROW_BLOCK * 2 + 17
+    n_samples = data_module.SCALING_ROWS * 2 + 17
     values, observed = _data(n_samples=n_samples, n_features=2, seed=4)
     scaler = FeatureScaler.fit(values, observed)
     np.testing.assert_allclose(scaler.mean, np.nanmean(values, axis=0), rtol=1e-12)
@@ -158,3 +160,49 @@ def test_transform_can_mark_the_gaps_with_nan():
     assert nan_filled.dtype == np.float32
     np.testing.assert_array_equal(np.isnan(nan_filled), ~observed)
     np.testing.assert_array_equal(nan_filled[observed], zero_filled[observed])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_and_transform_leave_the_input_as_it_was(dtype):
+    values, observed = _data(n_samples=300, seed=6, dtype=dtype)
+    values_before, observed_before = values.copy(), observed.copy()
+    scaler = FeatureScaler.fit(values, observed)
+    scaler.transform(values, observed)
+    scaler.transform(values, observed, missing_value=np.nan)
+    np.testing.assert_array_equal(values, values_before)
+    np.testing.assert_array_equal(observed, observed_before)
+
+
+def test_read_only_input_is_read_without_warnings():
+    values, observed = _data(seed=7, dtype=np.float32)
+    values.flags.writeable = False
+    observed.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler = FeatureScaler.fit(values, observed)
+        out = scaler.transform(values, observed)
+    assert np.isfinite(out).all()
+
+
+def test_gaps_may_hold_infinities():
+    values, observed = _data(seed=8)
+    filled = np.where(observed, values, np.inf)
+    filled[~observed & (np.arange(values.shape[0]) % 2 == 0)[:, None]] = -np.inf
+    scaler = FeatureScaler.fit(filled, observed)
+    np.testing.assert_allclose(scaler.mean, np.nanmean(values, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scaler.scale, np.nanstd(values, axis=0), rtol=1e-12)
+    out = scaler.transform(filled, observed)
+    assert np.all(out[~observed] == 0) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transform_rounds_once_from_float64(dtype):
+    """Observed entries are (x - mean) / scale in float64, rounded to float32."""
+    values, observed = _data(n_samples=400, seed=9, dtype=dtype)
+    scaler = FeatureScaler.fit(values, observed)
+    expected = ((values.astype(np.float64) - scaler.mean) / scaler.scale).astype(
+        np.float32
+    )
+    out = scaler.transform(values, observed, missing_value=np.nan)
+    np.testing.assert_array_equal(out[observed], expected[observed])
+    assert np.isnan(out[~observed]).all()
