@@ -693,7 +693,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         copied into it, filled there, and the caller's data is never written.
         """
         out_dtype = np.float32 if features.dtype == np.float32 else np.float64
-        imputed = np.empty(features.shape, dtype=out_dtype)
+        out = self._output_around_features(X, features.shape, out_dtype)
+        if out is None:
+            imputed = np.empty(features.shape, dtype=out_dtype)
+        else:
+            # Imputed where the features lie in the output: no second
+            # full-size array to copy them from.
+            out, imputed = out
         fill = self._block_filler(X, rng)
         for rows in gen_batches(features.shape[0], ROW_BLOCK):
             block = imputed[rows]
@@ -704,7 +710,34 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         indicator = (
             self.indicator_.transform(features) if self.indicator_ is not None else None
         )
-        return self._assemble_output(X, imputed, indicator)
+        return self._assemble_output(X, imputed, indicator, out)
+
+    def _output_around_features(self, X, shape, dtype):
+        """An empty NumPy output and the view of its feature columns.
+
+        Only where the output is one NumPy array of ``dtype`` with other
+        columns (numeric covariates, missing indicators) and the features,
+        ``shape`` of them, fill one run of its columns, all of them, in
+        order; None otherwise.
+        """
+        if _get_output_config("transform", self)["dense"] == "pandas":
+            return None
+        output_columns = self._output_columns
+        is_feature = np.isin(output_columns, self._roles.features)
+        n_indicators = 0
+        if self.indicator_ is not None:
+            n_indicators = self.indicator_.features_.size
+        if (is_feature.all() and not n_indicators) or not self._numeric_covariates(X):
+            return None
+        positions = np.flatnonzero(is_feature)
+        in_order = np.array_equal(output_columns[positions], self._roles.features)
+        if positions.size != shape[1] or not in_order or not positions.size:
+            return None
+        first = positions[0]
+        if positions[-1] - first + 1 != positions.size:
+            return None
+        out = np.empty((shape[0], output_columns.size + n_indicators), dtype=dtype)
+        return out, out[:, first : first + shape[1]]
 
     def _block_filler(self, X, rng):
         """A function that fills, in place, the missing entries of one block."""
@@ -757,11 +790,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
         return fill
 
-    def _assemble_output(self, X, imputed, indicator):
+    def _assemble_output(self, X, imputed, indicator, out=None):
         """Put covariates and imputed features back in input order.
 
         The imputed features are handed over without a copy where the output
-        allows it: as the array itself, or as one block of the DataFrame.
+        allows it: as the array itself, as one block of the DataFrame, or,
+        when ``out`` is given, already in its columns (``imputed`` is then a
+        view of ``out``), where the covariates and indicators join them.
         """
         roles = self._roles
         output_columns = self._output_columns
@@ -798,20 +833,21 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     axis=1,
                 )
             return frame
-        if is_feature.all():
+        if out is None and is_feature.all():
             return imputed if indicator is None else np.hstack([imputed, indicator])
-        dtype = imputed.dtype if self._numeric_covariates(X) else object
-        n_columns = len(output_columns) + (
-            0 if indicator is None else indicator.shape[1]
-        )
-        out = np.empty((imputed.shape[0], n_columns), dtype=dtype)
-        # Features come in runs of adjacent columns between the covariates;
-        # slice assignment copies each run far faster than fancy indexing.
-        positions = np.flatnonzero(is_feature)
-        run_starts = np.flatnonzero(np.diff(positions, prepend=-2) != 1)
-        for start, stop in zip(run_starts, [*run_starts[1:], positions.size]):
-            first = positions[start]
-            out[:, first : first + stop - start] = imputed[:, start:stop]
+        if out is None:
+            dtype = imputed.dtype if self._numeric_covariates(X) else object
+            n_columns = len(output_columns) + (
+                0 if indicator is None else indicator.shape[1]
+            )
+            out = np.empty((imputed.shape[0], n_columns), dtype=dtype)
+            # Features come in runs of adjacent columns between the covariates;
+            # slice assignment copies each run far faster than fancy indexing.
+            positions = np.flatnonzero(is_feature)
+            run_starts = np.flatnonzero(np.diff(positions, prepend=-2) != 1)
+            for start, stop in zip(run_starts, [*run_starts[1:], positions.size]):
+                first = positions[start]
+                out[:, first : first + stop - start] = imputed[:, start:stop]
         for k in np.flatnonzero(~is_feature):
             out[:, k] = np.asarray(get_column(X, output_columns[k]))
         if indicator is not None:

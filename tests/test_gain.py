@@ -395,6 +395,54 @@ def test_output_modes_agree_with_covariates_empty_features_and_indicator(
     pd.testing.assert_frame_equal(frame, before)
 
 
+@pytest.mark.parametrize(
+    ("layout", "params"),
+    [
+        ("covariates last", dict(numerical_covariates=[58, 59])),
+        ("covariates first", dict(numerical_covariates=[0, 1])),
+        ("indicators", dict(add_indicator=True)),
+        ("both", dict(numerical_covariates=[58, 59], add_indicator=True)),
+    ],
+)
+def test_numpy_output_is_imputed_in_place(layout, params):
+    """One full-size array for a NumPy output with covariates or indicators.
+
+    The features are imputed straight into their columns of the output, not
+    into an array of their own copied into it afterwards: NumPy's allocations
+    during transform peak near the output's size, not twice it, and the
+    output is what the copying path gives.
+    """
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1000, 60))
+    X[rng.uniform(size=X.shape) < 0.3] = np.nan
+    covariates = params.get("numerical_covariates", [])
+    X[:, covariates] = rng.normal(size=(1000, len(covariates)))
+    imputer = GAINImputer(**params, **TINY).fit(X)
+    X_checked, features = imputer._validate_input(X, in_fit=False)
+    tracemalloc.start()
+    try:
+        out = imputer._impute(X_checked, features, None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The copying path peaks at the output plus the features' own array; the
+    # covariates' encoding takes a few columns' worth.
+    assert peak < out.nbytes + 0.5 * features.nbytes, layout
+    np.testing.assert_array_equal(out, imputer.transform(X))
+    copied = imputer._assemble_output(
+        X, out[:, [j for j in range(60) if j not in covariates]].copy(), None
+    )
+    np.testing.assert_array_equal(out[:, :60], copied)
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(out[:, :60][observed], X[observed])
+    if params.get("add_indicator"):
+        indicators = imputer.indicator_.transform(features)
+        np.testing.assert_array_equal(out[:, 60:], indicators)
+    assert not np.isnan(out).any()
+
+
 def test_all_missing_row_single_row_and_constant_column():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 4))
