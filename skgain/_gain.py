@@ -693,13 +693,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         copied into it, filled there, and the caller's data is never written.
         """
         out_dtype = np.float32 if features.dtype == np.float32 else np.float64
-        out = self._output_around_features(X, features.shape, out_dtype)
-        if out is None:
-            imputed = np.empty(features.shape, dtype=out_dtype)
+        in_place = self._output_around_features(X, features.shape, out_dtype)
+        if in_place is None:
+            out, imputed = None, np.empty(features.shape, dtype=out_dtype)
         else:
             # Imputed where the features lie in the output: no second
             # full-size array to copy them from.
-            out, imputed = out
+            out, imputed = in_place
         fill = self._block_filler(X, rng)
         for rows in gen_batches(features.shape[0], ROW_BLOCK):
             block = imputed[rows]
