@@ -51,17 +51,14 @@ WAYS = ("one call", "blocks", "oneDNN")
 @contextlib.contextmanager
 def _way(name):
     """Make the layers multiply the gene-wide products in the way ``name``."""
-    goes_wide, onednn = _networks._wide_on_cpu, torch.backends.mkldnn.enabled
-    custom = _networks._CUSTOM_WIDE_PRODUCTS
-    if name == "one call":
-        _networks._wide_on_cpu = lambda *args: False
-    # The layers' own choice (torch.mm on Intel processors) is set aside.
-    _networks._CUSTOM_WIDE_PRODUCTS = True
+    custom, onednn = _networks._CUSTOM_WIDE_PRODUCTS, torch.backends.mkldnn.enabled
+    # The layers' own switch, whatever this processor's vendor: off leaves
+    # the products to torch.mm, one call each.
+    _networks._CUSTOM_WIDE_PRODUCTS = name != "one call"
     torch.backends.mkldnn.enabled = name == "oneDNN"
     try:
         yield
     finally:
-        _networks._wide_on_cpu = goes_wide
         _networks._CUSTOM_WIDE_PRODUCTS = custom
         torch.backends.mkldnn.enabled = onednn
 
