@@ -46,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     impute.add_argument(
         "input",
         type=Path,
-        help="table to complete: .csv, .tsv, .txt, .parquet (each optionally "
-        ".gz), .gct(.gz), or .h5ad (needs skgain[anndata])",
+        help="table to complete: .csv, .tsv, .txt (each optionally .gz), "
+        ".parquet, .gct(.gz), or .h5ad (needs skgain[anndata])",
     )
     impute.add_argument(
         "-o", "--output", type=Path, required=True, help="completed table to write"
@@ -95,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         "'.std' before its suffix)",
     )
     impute.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto)"
+        "--device",
+        default=None,
+        help="auto, cpu, cuda, cuda:1, mps (default: auto when fitting; with "
+        "--model, the device the model was fitted for)",
     )
     impute.add_argument(
         "--max-iter", type=_positive_int, default=200, help="maximum training epochs"
@@ -137,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _impute(args: argparse.Namespace) -> None:
     if args.model is not None:
         imputer = load_model(args.model)
+        if args.device is not None:
+            imputer.set_params(device=args.device)
         roles = imputer._roles
         covariate_columns = np.concatenate([roles.categorical, roles.numerical])
         covariates = list(imputer.feature_names_in_[covariate_columns])
@@ -149,7 +154,7 @@ def _impute(args: argparse.Namespace) -> None:
         imputer = GAINImputer(
             categorical_covariates=args.categorical_covariates,
             numerical_covariates=args.numerical_covariates,
-            device=args.device,
+            device=args.device or "auto",
             max_iter=args.max_iter,
             random_state=args.random_state,
             verbose=0 if args.quiet else 1,

@@ -123,8 +123,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     reconstruction_weight : float, default=10.0
         Weight ``lambda`` of the reconstruction term in the generator loss
         (paper eq. 6). The GAIN-GTEx paper used 1; at 1 the discriminator's
-        gradient slows the generator's learning several times over on wide
-        tables. Larger values move the model towards GAIN-MSE.
+        gradient slowed the generator's learning about twofold on a
+        GTEx-wide table. Larger values move the model towards GAIN-MSE.
 
     adversarial : bool, default=True
         Whether to train against the discriminator. ``False`` gives GAIN-MSE:

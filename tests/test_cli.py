@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from skgain._cli import main
 
@@ -92,6 +94,33 @@ def test_reads_gct(tmp_path):
     completed = pd.read_csv(out, index_col=0)
     assert completed.shape == (4, 3)
     assert not completed.isna().any().any()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_option_applies_to_a_saved_model(table_path, tmp_path, capsys):
+    model = tmp_path / "model.joblib"
+    assert (
+        run(
+            "impute",
+            table_path,
+            "-o",
+            tmp_path / "a.csv",
+            "--save-model",
+            model,
+            *COMMON,
+        )
+        == 0
+    )
+    # A model fitted for a GPU, imputing on a machine without one.
+    joblib.dump(joblib.load(model).set_params(device="cuda"), model)
+    capsys.readouterr()
+    reuse = ["--sample-column", "sample", "-q", "--model", model]
+    assert run("impute", table_path, "-o", tmp_path / "b.csv", *reuse) == 0
+    assert "skgain: warning: device='cuda' was requested" in capsys.readouterr().err
+    out = tmp_path / "c.csv"
+    assert run("impute", table_path, "-o", out, *reuse, "--device", "cpu") == 0
+    assert capsys.readouterr().err == ""
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(out))
 
 
 @pytest.mark.parametrize(
