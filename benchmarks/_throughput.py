@@ -492,14 +492,15 @@ def _expression_frame(n_rows, n_genes, missing_rate, output, seed):
     """Standard-normal float32 genes with gaps, then tissue, sex and age.
 
     With ``output="pandas"`` tissue and sex are categorical columns, else
-    integer codes, so that the whole table is numeric.
+    int16 codes, so that the whole table is numeric and a NumPy output is
+    float32 like the genes (int64 codes would make it float64).
     """
     rng = np.random.default_rng(seed)
     genes = rng.standard_normal((n_rows, n_genes), dtype=np.float32)
     genes[rng.random((n_rows, n_genes), dtype=np.float32) < missing_rate] = np.nan
     frame = pd.DataFrame(genes, columns=[f"g{j}" for j in range(n_genes)], copy=False)
-    tissue = rng.integers(GTEX_TISSUES, size=n_rows)
-    sex = rng.integers(2, size=n_rows)
+    tissue = rng.integers(GTEX_TISSUES, size=n_rows, dtype=np.int16)
+    sex = rng.integers(2, size=n_rows, dtype=np.int16)
     if output == "pandas":
         tissue, sex = pd.Categorical(tissue), pd.Categorical(sex)
     frame["tissue"], frame["sex"] = tissue, sex

@@ -298,7 +298,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     observed entries before it enters the networks. Observed entries are
     returned bit-identical; the output dtype is float32 for float32 input and
     float64 otherwise. With covariates, the output holds every input column in
-    input order; it is an object array when a covariate is not numeric, and
+    input order, each covariate value unchanged: a NumPy output has the dtype
+    NumPy promotes the features' and the covariates' dtypes to (float64 with
+    an int64 or float64 covariate, float32 for float32 features with float32
+    or int16 covariates), or object when a covariate is not of a NumPy
+    numeric dtype (strings, categories, nullable pandas columns);
     ``set_output(transform="pandas")`` keeps each covariate's own dtype.
 
     With ``reconstruction_entries="input"``, a generator that is wide compared
@@ -692,10 +696,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         The output is the only full-size array allocated: each block is
         copied into it, filled there, and the caller's data is never written.
         """
-        out_dtype = np.float32 if features.dtype == np.float32 else np.float64
-        in_place = self._output_around_features(X, features.shape, out_dtype)
+        feature_dtype = np.float32 if features.dtype == np.float32 else np.float64
+        in_place = self._output_around_features(X, features.shape, feature_dtype)
         if in_place is None:
-            out, imputed = None, np.empty(features.shape, dtype=out_dtype)
+            out, imputed = None, np.empty(features.shape, dtype=feature_dtype)
         else:
             # Imputed where the features lie in the output: no second
             # full-size array to copy them from.
@@ -712,13 +716,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         )
         return self._assemble_output(X, imputed, indicator, out)
 
-    def _output_around_features(self, X, shape, dtype):
+    def _output_around_features(self, X, shape, feature_dtype):
         """An empty NumPy output and the view of its feature columns.
 
-        Only where the output is one NumPy array of ``dtype`` with other
-        columns (numeric covariates, missing indicators) and the features,
-        ``shape`` of them, fill one run of its columns, all of them, in
-        order; None otherwise.
+        Only where the output is one numeric NumPy array (see
+        :meth:`_array_output_dtype`) with other columns (covariates, missing
+        indicators) and the features, ``shape`` of them, fill one run of its
+        columns, all of them, in order; None otherwise.
         """
         if _get_output_config("transform", self)["dense"] == "pandas":
             return None
@@ -727,7 +731,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         n_indicators = 0
         if self.indicator_ is not None:
             n_indicators = self.indicator_.features_.size
-        if (is_feature.all() and not n_indicators) or not self._numeric_covariates(X):
+        dtype = self._array_output_dtype(X, feature_dtype)
+        if (is_feature.all() and not n_indicators) or dtype.kind == "O":
             return None
         positions = np.flatnonzero(is_feature)
         in_order = np.array_equal(output_columns[positions], self._roles.features)
@@ -836,7 +841,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if out is None and is_feature.all():
             return imputed if indicator is None else np.hstack([imputed, indicator])
         if out is None:
-            dtype = imputed.dtype if self._numeric_covariates(X) else object
+            dtype = self._array_output_dtype(X, imputed.dtype)
             n_columns = len(output_columns) + (
                 0 if indicator is None else indicator.shape[1]
             )
@@ -854,13 +859,22 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             out[:, len(output_columns) :] = indicator
         return out
 
-    def _numeric_covariates(self, X) -> bool:
+    def _array_output_dtype(self, X, feature_dtype) -> np.dtype:
+        """The dtype of a NumPy output that holds the covariates unchanged.
+
+        NumPy's promotion of the features' dtype with the covariates' (an
+        int64 or float64 covariate makes float32 features float64, an int16
+        one does not), so that every covariate value is kept exactly; object
+        when a covariate is not of a NumPy numeric dtype (strings,
+        categories, or nullable pandas columns, whose ``pd.NA`` a float
+        array cannot hold).
+        """
         covariates = np.concatenate([self._roles.categorical, self._roles.numerical])
-        if isinstance(X, pd.DataFrame):
-            return all(
-                pd.api.types.is_numeric_dtype(X.dtypes.iloc[j]) for j in covariates
-            )
-        return X.dtype.kind in "biuf"
+        dtypes = X.dtypes.iloc[covariates] if isinstance(X, pd.DataFrame) else [X.dtype]
+        dtypes = list(dtypes) if covariates.size else []
+        if not all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
+            return np.dtype(object)
+        return np.result_type(feature_dtype, *dtypes)
 
     def _select_output_columns(self) -> np.ndarray:
         dropped = np.zeros(self.n_features_in_, dtype=bool)

@@ -259,6 +259,61 @@ def test_numeric_covariates_give_numeric_array():
     np.testing.assert_array_equal(out[:, 3], frame["tissue"].to_numpy())
 
 
+@pytest.mark.parametrize(
+    "order", [["g1", "g2", "g3", "rin", "batch"], ["rin", "g1", "batch", "g2", "g3"]]
+)
+@pytest.mark.parametrize("add_indicator", [False, True])
+def test_numpy_output_keeps_covariate_values_exactly(order, add_indicator):
+    # float32 genes with a float64 and an int64 covariate whose values float32
+    # cannot hold (6.1, and an id above 2**24): the output widens to float64.
+    frame = _small_frame()[["g1", "g2", "g3"]].astype(np.float32)
+    frame["rin"] = np.linspace(6.1, 9.3, len(frame))
+    frame["batch"] = 16_777_217 + np.arange(len(frame)) % 3
+    frame = frame[order]
+    imputer = GAINImputer(
+        numerical_covariates=["rin"],
+        categorical_covariates=["batch"],
+        add_indicator=add_indicator,
+        **TINY,
+    )
+    out = imputer.fit_transform(frame)
+    assert out.dtype == np.float64
+    for name in ("rin", "batch"):
+        position = order.index(name)
+        np.testing.assert_array_equal(out[:, position], frame[name].to_numpy())
+    genes = [order.index(g) for g in ("g1", "g2", "g3")]
+    observed = frame[["g1", "g2", "g3"]].notna().to_numpy()
+    expected = frame[["g1", "g2", "g3"]].to_numpy(np.float64)
+    np.testing.assert_array_equal(out[:, genes][observed], expected[observed])
+    assert not np.isnan(out[:, genes]).any()
+
+
+def test_numpy_output_stays_float32_with_narrow_covariates():
+    frame = _small_frame()[["g1", "g2", "g3"]].astype(np.float32)
+    frame["tissue"] = np.arange(len(frame), dtype=np.int16) % 4
+    frame["age"] = np.float32(40.5)
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    )
+    out = imputer.fit_transform(frame)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out[:, 3], frame["tissue"].to_numpy())
+
+
+def test_nullable_boolean_covariate_with_missing_values():
+    frame = _small_frame()[["g1", "g2", "g3"]]
+    sex = [bool(i % 2) if i % 5 else None for i in range(len(frame))]
+    frame["sex"] = pd.array(sex, dtype="boolean")
+    imputer = GAINImputer(categorical_covariates=["sex"], **TINY)
+    out = imputer.fit_transform(frame)
+    # A float array cannot hold pd.NA: the values come back as they were.
+    assert out.dtype == object
+    assert all(o is pd.NA if s is None else o == s for o, s in zip(out[:, 3], sex))
+    assert not pd.isna(out[:, :3]).any()
+    imputer.set_output(transform="pandas")
+    pd.testing.assert_series_equal(imputer.transform(frame)["sex"], frame["sex"])
+
+
 def test_missing_covariate_values():
     frame = _small_frame()
     frame["tissue"] = frame["tissue"].astype(object)
