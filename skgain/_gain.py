@@ -191,7 +191,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         fixed share of their observed entries, and stop when the score on
         those entries stops improving; the generator of the best epoch is
         kept. If ``False``, training stops when the generator loss stops
-        improving, and the last generator is kept.
+        improving, and the last generator is kept. When the held-out samples
+        have nothing to score (``observed_fraction_range=(1.0, 1.0)`` hides
+        no entry), a ``UserWarning`` says so and training proceeds as with
+        ``False``, on every sample.
 
     validation_fraction : float, default=0.1
         Share of the samples held out for early stopping (at least one).
@@ -571,6 +574,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.discriminator_loss_curve_ = result.discriminator_loss_curve
         self.validation_scores_ = result.validation_scores
         self.best_validation_score_ = result.best_validation_score
+        if result.validation_message is not None:
+            warnings.warn(result.validation_message, UserWarning, stacklevel=3)
         if result.divergence_message is not None:
             warnings.warn(
                 result.divergence_message + " The generator of the best epoch "

@@ -180,6 +180,8 @@ class TrainingResult:
     validation_scores: list[float] = field(default_factory=list)
     best_validation_score: float | None = None
     divergence_message: str | None = None
+    # Why early stopping fell back to the generator loss, when it did.
+    validation_message: str | None = None
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -702,10 +704,12 @@ def train(
     """Train GAIN networks; return the generator to impute with and the history.
 
     With early stopping, the monitored score is the validation score and the
-    generator of the best epoch is returned. Otherwise, and when the validation
-    split has nothing to score, the monitored score is the negative generator
-    loss and the last generator is returned. With ``generator_averaging``, the
-    generator scored and returned is the moving average of the weights.
+    generator of the best epoch is returned. Otherwise the monitored score is
+    the negative generator loss and the last generator is returned; so too
+    when the validation split has nothing to score, whose rows then train
+    (``validation_message`` of the result says why). With
+    ``generator_averaging``, the generator scored and returned is the moving
+    average of the weights.
     """
     device = train_data.values.device
     rng = torch.Generator(device=device)
@@ -724,6 +728,7 @@ def train(
     )
     # The generator that imputes: scored, checkpointed and returned.
     imputer = trainer.averaged
+    result = TrainingResult(generator=imputer, n_iter=0, converged=False)
     validation = None
     if config.early_stopping and validation_data is not None:
         validation = _ValidationSet(
@@ -731,8 +736,12 @@ def train(
         )
         if not validation.usable:
             validation = None
+            joined = _joined(train_data, validation_data)
+            result.validation_message = _unusable_validation_message(
+                config, joined is not None
+            )
+            train_data = joined if joined is not None else train_data
 
-    result = TrainingResult(generator=imputer, n_iter=0, converged=False)
     best_score, best_state, stale_epochs = -np.inf, None, 0
     start_time = time.perf_counter()
     for epoch in range(1, config.max_iter + 1):
@@ -767,6 +776,45 @@ def train(
         result.best_validation_score = best_score
     imputer.eval()
     return result
+
+
+def _unusable_validation_message(config, joined):
+    if config.observed_fraction_range[0] >= 1:
+        reason = (
+            f"observed_fraction_range={config.observed_fraction_range} hides "
+            "none of their observed entries"
+        )
+    else:
+        reason = (
+            "none of their observed entries was hidden, or every hidden one "
+            "equals its feature's mean"
+        )
+    return (
+        "early_stopping=True, but the validation samples have no entry to "
+        f"score: {reason}. Training used "
+        f"{'every sample' if joined else 'the training samples'} and stopped "
+        "when the generator loss stopped improving, as with early_stopping=False."
+    )
+
+
+def _joined(first: TrainingData, second: TrainingData) -> TrainingData | None:
+    """The rows of two subsets of the same tensors, without copying them.
+
+    None unless both are such subsets (as :meth:`TrainingData.subset` makes).
+    """
+    if (
+        first.row_index is None
+        or second.row_index is None
+        or first.values is not second.values
+    ):
+        return None
+    return TrainingData(
+        first.values,
+        first.observed,
+        first.codes,
+        first.numerical,
+        torch.cat([first.row_index, second.row_index]),
+    )
 
 
 def _run_epoch(trainer, data, batch_size, rng):

@@ -314,6 +314,16 @@ def test_nullable_boolean_covariate_with_missing_values():
     pd.testing.assert_series_equal(imputer.transform(frame)["sex"], frame["sex"])
 
 
+def test_early_stopping_without_entries_to_score_warns():
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    imputer = GAINImputer(observed_fraction_range=(1.0, 1.0), **TINY)
+    with pytest.warns(UserWarning, match="validation samples have no entry to score"):
+        imputer.fit(X)
+    assert imputer.validation_scores_ == []
+    assert imputer.best_validation_score_ is None
+    assert not np.isnan(imputer.transform(X)).any()
+
+
 def test_missing_covariate_values():
     frame = _small_frame()
     frame["tissue"] = frame["tissue"].astype(object)

@@ -570,6 +570,36 @@ def test_train_without_hidden_validation_entries_monitors_training_loss():
     assert result.n_iter == 2
     assert result.validation_scores == []
     assert result.best_validation_score is None
+    assert "observed_fraction_range=(1.0, 1.0) hides" in result.validation_message
+    assert "Training used the training samples" in result.validation_message
+
+
+def test_unscorable_validation_rows_join_the_training_rows(monkeypatch):
+    # A split of one table, as GAINImputer makes it: with nothing to score,
+    # the held-out rows train too, as they would without early stopping.
+    trained_rows = []
+    run_epoch = training._run_epoch
+
+    def recording_run_epoch(trainer, data, batch_size, rng):
+        trained_rows.append(data.n_samples)
+        return run_epoch(trainer, data, batch_size, rng)
+
+    monkeypatch.setattr(training, "_run_epoch", recording_run_epoch)
+    data = _data(64)
+    train_part, validation_part = (
+        data.subset(torch.arange(56)),
+        data.subset(torch.arange(56, 64)),
+    )
+    config = _config(max_iter=2, early_stopping=True)
+    scored = train(config, train_part, validation_part, CARDINALITIES, 0)
+    assert trained_rows == [56, 56] and scored.validation_message is None
+    trained_rows.clear()
+    config = _config(
+        max_iter=2, early_stopping=True, observed_fraction_range=(1.0, 1.0)
+    )
+    result = train(config, train_part, validation_part, CARDINALITIES, 0)
+    assert trained_rows == [64, 64]
+    assert "Training used every sample" in result.validation_message
 
 
 def test_train_stops_early_and_flags_convergence():
