@@ -458,11 +458,21 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             Fitted imputer.
         """
         config = self._training_config()
+        # Set last in a fit that succeeds: a fit that fails (on a covariate
+        # value, say) leaves the estimator unfitted, not half refitted.
+        if hasattr(self, "_generator"):
+            del self._generator
         X, features = self._validate_input(X, in_fit=True)
         observed = ~self._missing_mask(features)
         self.indicator_ = (
             MissingIndicator(
-                missing_values=self.missing_values, error_on_new=False
+                # The features are floats by now, with NaN for pd.NA.
+                missing_values=(
+                    np.nan
+                    if is_nan_marker(self.missing_values)
+                    else self.missing_values
+                ),
+                error_on_new=False,
             ).fit(features)
             if self.add_indicator
             else None
@@ -493,6 +503,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         del features, observed
         self._fit_networks(X, scaled, config, training_seed)
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # The generator is the last thing a successful fit sets.
+        return hasattr(self, "_generator")
 
     def _training_config(self) -> TrainingConfig:
         hint_rate = self.hint_rate
@@ -902,7 +916,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             The input columns kept in the output, in input order, followed by
             the missing-indicator columns if ``add_indicator=True``.
         """
-        check_is_fitted(self, "n_features_in_")
+        check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
         names = input_features[self._output_columns]
         if self.indicator_ is None:

@@ -17,7 +17,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
@@ -322,6 +322,35 @@ def test_early_stopping_without_entries_to_score_warns():
     assert imputer.validation_scores_ == []
     assert imputer.best_validation_score_ is None
     assert not np.isnan(imputer.transform(X)).any()
+
+
+def test_pd_na_marker_with_missing_indicator():
+    frame = _small_frame()[["g1", "g2", "g3"]].astype("Float64")
+    imputer = GAINImputer(missing_values=pd.NA, add_indicator=True, **TINY)
+    out = imputer.fit_transform(frame)
+    assert out.shape == (len(frame), 6)
+    np.testing.assert_array_equal(out[:, 3:], frame.isna().to_numpy())
+    assert not np.isnan(out[:, :3]).any()
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_failed_fit_leaves_the_imputer_unfitted(refit):
+    frame = _small_frame()
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    )
+    if refit:
+        imputer.fit(frame)
+    bad = frame.assign(age=frame["age"].astype(object))
+    bad.loc[0, "age"] = "?"
+    with pytest.raises(ValueError, match="age"):
+        imputer.fit(bad)
+    with pytest.raises(NotFittedError):
+        imputer.transform(frame)
+    with pytest.raises(NotFittedError):
+        imputer.get_feature_names_out()
+    imputer.fit(frame)  # and a later fit works
+    assert not pd.isna(imputer.transform(frame)[:, :3]).any()
 
 
 def test_missing_covariate_values():
