@@ -8,6 +8,7 @@ from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import Pipeline
 
+from skgain import GAINImputer
 from skgain.datasets import make_missing
 from skgain.metrics import (
     imputation_r2_score,
@@ -202,6 +203,20 @@ def low_rank():
     X += 0.2 * rng.normal(size=X.shape)
     X[rng.uniform(size=X.shape) < 0.1] = np.nan
     return X
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_scorer_on_an_array_with_a_string_covariate(low_rank):
+    # The scorer hides entries of the feature columns only, and the imputer
+    # gets the tissue column as it was.
+    X = np.empty((low_rank.shape[0], 6), dtype=object)
+    X[:, 0] = np.where(np.arange(len(X)) % 2, "liver", "lung")
+    X[:, 1:] = low_rank[:, :5]
+    imputer = GAINImputer(
+        categorical_covariates=[0], hidden_layer_sizes=(8,), max_iter=3, random_state=0
+    ).fit(X)
+    scorer = make_imputation_scorer(columns=[1, 2, 3, 4, 5], random_state=0)
+    assert np.isfinite(scorer(imputer, X))
 
 
 def test_scorer_in_grid_search_over_simple_imputer(low_rank):

@@ -130,6 +130,31 @@ def test_array_columns_and_integer_input():
     np.testing.assert_array_equal(X, np.arange(60).reshape(20, 3))
 
 
+def test_object_array_keeps_its_other_columns():
+    rng = np.random.RandomState(0)
+    X = np.empty((40, 3), dtype=object)
+    X[:, 0] = rng.choice(["liver", "lung"], 40)
+    X[:, 1:] = rng.normal(size=(40, 2))
+    original = X.copy()
+    X_missing, mask = make_missing(X, 0.3, columns=[1, 2], random_state=0)
+    assert X_missing.dtype == object
+    assert not mask[:, 0].any() and mask[:, 1:].any()
+    assert (X_missing[:, 0] == original[:, 0]).all()
+    hidden = X_missing[:, 1:].astype(float)
+    assert np.isnan(hidden[mask[:, 1:]]).all()
+    np.testing.assert_array_equal(
+        hidden[~mask[:, 1:]], original[:, 1:].astype(float)[~mask[:, 1:]]
+    )
+    assert (X == original).all()
+
+
+def test_float32_array_stays_float32_with_columns():
+    X = np.arange(60, dtype=np.float32).reshape(20, 3)
+    X_missing, mask = make_missing(X, 0.5, columns=[1], random_state=0)
+    assert X_missing.dtype == np.float32
+    np.testing.assert_array_equal(X_missing[:, [0, 2]], X[:, [0, 2]])
+
+
 def test_zero_rate_returns_an_untouched_copy(data):
     X_missing, mask = make_missing(data, 0.0, random_state=0)
     assert not mask.any()

@@ -212,6 +212,18 @@ def test_read_expression_table_text_formats(tmp_path, table, name):
     assert_array_equal(frame["TP53"], [1.5, np.nan, 3.0])
 
 
+@pytest.mark.parametrize("sample_column", ["sample", 0, -3])
+def test_read_expression_table_keeps_numeric_looking_ids(tmp_path, sample_column):
+    # Ids that look like numbers are read as text, never parsed as numbers:
+    # 007 keeps its zeros, and 1.10 and 1.1 stay two samples.
+    path = tmp_path / "t.csv"
+    path.write_text("sample,TP53,BRCA1\n007,2.5,1\n1.10,1.0,2\n1.1,3.0,3\n")
+    frame = read_expression_table(path, sample_column=sample_column)
+    assert frame.index.tolist() == ["007", "1.10", "1.1"]
+    assert frame.index.name == "sample"
+    assert frame.columns.tolist() == ["TP53", "BRCA1"]
+
+
 def test_read_expression_table_infers_covariates_from_dtypes(tmp_path, table):
     path = tmp_path / "t.csv"
     table.to_csv(path, index=False)

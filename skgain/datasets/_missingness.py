@@ -89,7 +89,9 @@ def make_missing(
     -------
     X_missing : ndarray or DataFrame of shape (n_samples, n_features)
         A copy of ``X`` with the hidden entries set to NaN, of the type of
-        ``X``. Integer columns that lose entries become float64.
+        ``X``. Integer columns that lose entries become float64 (an integer
+        or boolean array becomes a float64 array; an object array, with
+        strings in its other columns, stays an object array).
 
     mask : ndarray of bool, shape (n_samples, n_features)
         True at the entries that were hidden by this call.
@@ -359,9 +361,12 @@ def _hide(X, values, positions, hidden):
         return X_missing
     if np.array_equal(positions, np.arange(np.shape(X)[1])):
         return values
-    X_missing = check_array(
-        X, dtype=FLOAT_DTYPES, ensure_all_finite=False, copy=True, input_name="X"
-    )
+    # The other columns are copied as they are: an object array keeps its
+    # strings (a tissue column), a float array its dtype; only an integer or
+    # boolean array, which cannot hold NaN, becomes float64.
+    X_missing = np.array(X, copy=True)
+    if X_missing.dtype.kind not in "fO":
+        X_missing = X_missing.astype(np.float64)
     X_missing[:, positions] = values
     return X_missing
 

@@ -527,7 +527,9 @@ def read_expression_table(
     if kind == "parquet":
         table = _read_parquet(path)
     else:
-        table = _read_text_table(path, _TEXT_SEPARATORS[kind], compression)
+        table = _read_text_table(
+            path, _TEXT_SEPARATORS[kind], compression, sample_column
+        )
     if sample_column is not None:
         table = _set_sample_index(table, sample_column, path)
     gene_columns = _gene_columns(table, covariates, path)
@@ -559,10 +561,26 @@ def _table_format(path: Path) -> tuple[str, str | None]:
     )
 
 
-def _read_text_table(path: Path, sep: str, compression) -> pd.DataFrame:
+def _read_text_table(
+    path: Path, sep: str, compression, sample_column=None
+) -> pd.DataFrame:
+    """The table, with ``sample_column`` (a name or position) read as text.
+
+    Read as text, not parsed as numbers and turned back into strings: ids
+    such as ``007`` keep their zeros, and ``1.10`` and ``1.1`` stay two ids.
+    """
     what = "tab" if sep == "\t" else "comma"
     try:
-        return pd.read_csv(path, sep=sep, compression=compression)
+        text_columns = None
+        if isinstance(sample_column, int | np.integer) and not isinstance(
+            sample_column, bool
+        ):
+            header = pd.read_csv(path, sep=sep, compression=compression, nrows=0)
+            if -header.shape[1] <= sample_column < header.shape[1]:
+                text_columns = {header.columns[sample_column]: str}
+        elif sample_column is not None:
+            text_columns = {sample_column: str}
+        return pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
     except pd.errors.EmptyDataError as exc:
         raise ValueError(
             f"'{path}' is empty; expected a {what}-separated table."
