@@ -7,6 +7,7 @@ import numbers
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import torch
 from scipy.sparse import issparse
@@ -441,7 +442,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: npt.ArrayLike, y: object = None) -> "GAINImputer":
         """Fit the generator (and discriminator) on ``X``.
 
         Parameters
@@ -622,7 +623,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         )
         return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
-    def transform(self, X):
+    def transform(self, X: npt.ArrayLike) -> np.ndarray | pd.DataFrame:
         """Impute all missing values in the feature columns of ``X``.
 
         Parameters
@@ -641,7 +642,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         rng = self._noise_generator() if self.sample_posterior else None
         return self._impute(X_checked, features, rng)
 
-    def sample_imputations(self, X, n_imputations: int = 5) -> list:
+    def sample_imputations(
+        self, X: npt.ArrayLike, n_imputations: int = 5
+    ) -> list[np.ndarray | pd.DataFrame]:
         """Draw several completions of ``X`` for multiple imputation.
 
         Each draw uses fresh generator noise, so the spread of the imputed
@@ -901,7 +904,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             dropped[self._roles.features[self._empty_features]] = True
         return np.flatnonzero(~dropped)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """Get output feature names for transformation.
 
         Parameters

@@ -8,6 +8,7 @@ so that a wide float32 matrix is never expanded whole into float64.
 import numbers
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.special import expit
 from sklearn.utils import check_random_state, gen_batches
@@ -26,11 +27,11 @@ _BLOCK_ENTRIES = 2**22
 
 
 def make_missing(
-    X,
+    X: npt.ArrayLike,
     missing_rate: float = 0.5,
     *,
     mechanism: str = "mcar",
-    columns=None,
+    columns: npt.ArrayLike | None = None,
     driver_fraction: float = 0.1,
     random_state: int | np.random.RandomState | None = None,
 ) -> tuple[np.ndarray | pd.DataFrame, np.ndarray]:

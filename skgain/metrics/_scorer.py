@@ -5,6 +5,7 @@ import numbers
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
@@ -20,7 +21,7 @@ def make_imputation_scorer(
     metric: str = "r2",
     *,
     missing_rate: float = 0.2,
-    columns=None,
+    columns: npt.ArrayLike | None = None,
     random_state: int | np.random.RandomState | None = None,
 ) -> Callable[..., float]:
     """Make a scorer that hides observed entries and rates their imputation.

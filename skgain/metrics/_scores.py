@@ -9,6 +9,7 @@ float64.
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
@@ -34,10 +35,10 @@ class _CellSums:
 
 
 def imputation_r2_score(
-    X_true,
-    X_imputed,
-    missing_mask,
-    groups=None,
+    X_true: npt.ArrayLike,
+    X_imputed: npt.ArrayLike,
+    missing_mask: npt.ArrayLike,
+    groups: npt.ArrayLike | None = None,
     *,
     multioutput: str = "uniform_average",
     zero_variance: str = "skip",
@@ -178,7 +179,12 @@ def imputation_r2_score(
 
 
 def imputation_rmse(
-    X_true, X_imputed, missing_mask, groups=None, *, scaling: str | None = None
+    X_true: npt.ArrayLike,
+    X_imputed: npt.ArrayLike,
+    missing_mask: npt.ArrayLike,
+    groups: npt.ArrayLike | None = None,
+    *,
+    scaling: str | None = None,
 ) -> float:
     """Root mean squared error of the imputed entries.
 

@@ -4,6 +4,8 @@
 from numbers import Real
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from scipy.stats import norm, rankdata
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -108,7 +110,7 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.covariates = covariates
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: npt.ArrayLike, y: object = None) -> "LogTransformer":
         """Check ``X`` and record its columns.
 
         Parameters
@@ -129,7 +131,7 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._check_domain(values)
         return self
 
-    def transform(self, X):
+    def transform(self, X: npt.ArrayLike) -> np.ndarray | pd.DataFrame:
         """Log-transform the gene columns of ``X``.
 
         Parameters
@@ -154,7 +156,7 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             logged /= np.log(self.base)
         return assemble(self, X, logged)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: npt.ArrayLike) -> np.ndarray | pd.DataFrame:
         """Undo the transform: ``base ** X - pseudocount`` in the gene columns.
 
         Parameters
@@ -311,7 +313,9 @@ class GroupInverseNormalTransformer(
         self.covariates = covariates
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(
+        self, X: npt.ArrayLike, y: object = None
+    ) -> "GroupInverseNormalTransformer":
         """Check ``X`` and record its columns; nothing is learned.
 
         Parameters
@@ -331,7 +335,7 @@ class GroupInverseNormalTransformer(
         group_codes(self, X)
         return self
 
-    def transform(self, X):
+    def transform(self, X: npt.ArrayLike) -> np.ndarray | pd.DataFrame:
         """Map each gene to normal scores within each group of ``X``.
 
         Parameters

@@ -4,6 +4,8 @@
 from numbers import Real
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
@@ -136,7 +138,7 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
         self.covariates = covariates
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: npt.ArrayLike, y: object = None) -> "ExpressionFilter":
         """Find the genes expressed in every group of ``X``.
 
         Parameters
@@ -168,7 +170,7 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
         self._support[self._expression] = passes.all(axis=0)
         return self
 
-    def transform(self, X):
+    def transform(self, X: npt.ArrayLike) -> np.ndarray | pd.DataFrame:
         """Drop the genes that are not expressed in every group.
 
         Parameters
