@@ -115,6 +115,11 @@ def _is_categorical_dtype(dtype) -> bool:
 def _resolve_spec(param, spec, feature_names, n_columns) -> np.ndarray:
     if spec is None:
         return np.array([], dtype=np.intp)
+    if isinstance(spec, bool | np.bool_):
+        raise ValueError(
+            f"{param}={spec} names no column; pass column names, indices, or a "
+            f"boolean mask with one entry per column of X ({n_columns})."
+        )
     if isinstance(spec, str | int | np.integer):
         spec = [spec]
     spec = list(spec)
@@ -266,11 +271,14 @@ class CovariateEncoder:
             column = get_column(X, j)
             try:
                 converted = pd.to_numeric(pd.Series(column), errors="raise")
+                if pd.api.types.is_complex_dtype(converted.dtype):
+                    # NumPy would keep the real part and only warn.
+                    raise TypeError(f"complex dtype {converted.dtype}")
                 converted = converted.to_numpy(dtype=np.float64, na_value=np.nan)
             except (ValueError, TypeError) as exc:
                 raise ValueError(
                     f"Numerical covariate {column_label(j, self.feature_names)} "
-                    f"holds non-numeric values ({exc}); expected numbers."
+                    f"holds non-numeric values ({exc}); expected real numbers."
                 ) from exc
             if np.isinf(converted).any():
                 raise ValueError(

@@ -116,10 +116,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         on 2 CPU cores, at the same R^2 within what the model seed alone
         changes. See the user guide.
 
-    hint_rate : float or tuple of (float, float), default=0.5
+    hint_rate : float or pair of float, default=0.5
         Probability ``p`` with which each entry of the mask is revealed to the
         discriminator (paper eq. 4). A pair ``(alpha, beta)`` draws
-        ``p ~ U(alpha, beta)`` once per sample.
+        ``p ~ U(alpha, beta)`` once per sample. Pairs, here and in
+        ``observed_fraction_range``, are tuples or lists (as a JSON or YAML
+        configuration gives them).
 
     reconstruction_weight : float, default=10.0
         Weight ``lambda`` of the reconstruction term in the generator loss
@@ -146,7 +148,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         generator by the training mask, so that the generator is also taught
         directly to fill gaps. See Notes.
 
-    observed_fraction_range : tuple of (float, float), default=(0.5, 0.95)
+    observed_fraction_range : pair of float, default=(0.5, 0.95)
         During training each sample keeps a fraction ``u ~ U(low, high)`` of
         its observed entries visible to the generator; the rest are hidden
         artificially, on top of the real gaps. ``(1.0, 1.0)`` trains on the
@@ -352,12 +354,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             Interval(numbers.Integral, 1, None, closed="left"),
             None,
         ],
-        "hint_rate": [Interval(numbers.Real, 0, 1, closed="both"), tuple],
+        "hint_rate": [Interval(numbers.Real, 0, 1, closed="both"), tuple, list],
         "reconstruction_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "adversarial": ["boolean"],
         "generator_averaging": [Interval(numbers.Real, 0, 1, closed="left")],
         "reconstruction_entries": [StrOptions({"known", "input"})],
-        "observed_fraction_range": [tuple],
+        "observed_fraction_range": [tuple, list],
         "optimizer": [StrOptions({"adam", "rmsprop"})],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -511,7 +513,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     def _training_config(self) -> TrainingConfig:
         hint_rate = self.hint_rate
-        if not isinstance(hint_rate, tuple):
+        if not isinstance(hint_rate, tuple | list):
             hint_rate = (hint_rate, hint_rate)
         check_unit_interval("hint_rate", hint_rate)
         check_unit_interval("observed_fraction_range", self.observed_fraction_range)

@@ -17,7 +17,7 @@ def is_nan_marker(missing_values) -> bool:
 
 def check_unit_interval(name, pair):
     if (
-        not isinstance(pair, tuple)
+        not isinstance(pair, tuple | list)
         or len(pair) != 2
         or not all(isinstance(v, numbers.Real) for v in pair)
         or not 0 <= pair[0] <= pair[1] <= 1

@@ -139,6 +139,12 @@ def test_roles_mask_of_wrong_length(length):
         _roles(None, mask)
 
 
+@pytest.mark.parametrize("flag", [True, False, np.True_])
+def test_roles_single_boolean_rejected(flag):
+    with pytest.raises(ValueError, match=f"categorical_covariates={flag} names no"):
+        _roles(flag, None)
+
+
 def test_roles_mixed_specification_rejected():
     with pytest.raises(ValueError, match="must be column names, integer indices"):
         _roles(["tissue", 3], None)
@@ -281,6 +287,14 @@ def test_encoder_numerical_non_numeric_names_column():
     encoder = _encoder([], [1], names=np.array(["tissue", "age"], dtype=object))
     with pytest.raises(ValueError, match="Numerical covariate 'age' holds non-numeric"):
         encoder.fit(X)
+
+
+def test_encoder_numerical_complex_rejected():
+    # NumPy would drop the imaginary part with a warning and go on.
+    X = pd.DataFrame({"age": np.array([40 + 1j, 50 + 0j])})
+    names = np.array(["age"], dtype=object)
+    with pytest.raises(ValueError, match="'age' holds non-numeric.*complex128"):
+        _encoder([], [0], names=names).fit(X)
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf])

@@ -353,6 +353,19 @@ def test_failed_fit_leaves_the_imputer_unfitted(refit):
     assert not pd.isna(imputer.transform(frame)[:, :3]).any()
 
 
+def test_pairs_given_as_lists_act_as_tuples():
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    as_tuples = GAINImputer(
+        hint_rate=(0.3, 0.7), observed_fraction_range=(0.6, 0.9), **TINY
+    ).fit_transform(X)
+    as_lists = GAINImputer(
+        hint_rate=[0.3, 0.7], observed_fraction_range=[0.6, 0.9], **TINY
+    ).fit_transform(X)
+    np.testing.assert_array_equal(as_lists, as_tuples)
+    with pytest.raises(ValueError, match="hint_rate must be a pair"):
+        GAINImputer(hint_rate=[0.7, 0.3], **TINY).fit(X)
+
+
 def test_missing_covariate_values():
     frame = _small_frame()
     frame["tissue"] = frame["tissue"].astype(object)
