@@ -56,6 +56,34 @@ def _auto_or(convert, value):
     return value if isinstance(value, str) else convert(value)
 
 
+def _check_table_shape(X, in_fit):
+    """The checks of scikit-learn's ``check_array`` on the shape and kind of
+    a table whose columns are not all numbers (covariates), in its words."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array, got an array of shape {X.shape}. Reshape your "
+            "data either using array.reshape(-1, 1) if your data has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    min_samples = 2 if in_fit else 1
+    if X.shape[0] < min_samples:
+        raise ValueError(
+            f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
+            f"minimum of {min_samples} is required by GAINImputer."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
+            "1 is required by GAINImputer."
+        )
+    dtypes = X.dtypes if isinstance(X, pd.DataFrame) else [X.dtype]
+    if any(pd.api.types.is_complex_dtype(dtype) for dtype in dtypes):
+        raise ValueError(
+            "Complex data not supported: GAINImputer imputes real numbers and "
+            "its covariates are real numbers or categories."
+        )
+
+
 def _layer_sizes(name, value):
     """The hidden widths ``value`` (an int or a sequence of them) as a tuple."""
     sizes = (value,) if isinstance(value, numbers.Integral) else tuple(value)
@@ -974,10 +1002,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     "required; use X.toarray() to convert to a dense array."
                 )
             X_checked = X if isinstance(X, pd.DataFrame) else np.asarray(X)
-            if X_checked.ndim != 2:
-                raise ValueError(
-                    f"Expected a 2D array, got an array of shape {X_checked.shape}."
-                )
+            _check_table_shape(X_checked, in_fit)
             validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
             names = getattr(self, "feature_names_in_", None)
             if in_fit:
