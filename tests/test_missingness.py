@@ -148,6 +148,24 @@ def test_object_array_keeps_its_other_columns():
     assert (X == original).all()
 
 
+def test_nullable_columns_keep_their_dtype():
+    frame = pd.DataFrame(
+        {
+            "count": pd.array(np.arange(40), dtype="Int64"),
+            "level": pd.array(np.linspace(0, 1, 40), dtype="Float32"),
+            "plain": np.arange(40),
+        }
+    )
+    X_missing, mask = make_missing(frame, 0.3, random_state=0)
+    assert X_missing.dtypes.astype(str).tolist() == ["Int64", "Float32", "float64"]
+    for j, name in enumerate(frame.columns):
+        assert X_missing[name].isna().to_numpy().tolist() == mask[:, j].tolist()
+        kept = ~mask[:, j]
+        np.testing.assert_array_equal(
+            X_missing[name].to_numpy(float)[kept], frame[name].to_numpy(float)[kept]
+        )
+
+
 def test_float32_array_stays_float32_with_columns():
     X = np.arange(60, dtype=np.float32).reshape(20, 3)
     X_missing, mask = make_missing(X, 0.5, columns=[1], random_state=0)

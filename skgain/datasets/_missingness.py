@@ -92,7 +92,9 @@ def make_missing(
         A copy of ``X`` with the hidden entries set to NaN, of the type of
         ``X``. Integer columns that lose entries become float64 (an integer
         or boolean array becomes a float64 array; an object array, with
-        strings in its other columns, stays an object array).
+        strings in its other columns, stays an object array); nullable
+        pandas columns (``Int64``, ``Float64``, ...) keep their dtype, with
+        ``pd.NA`` at the hidden entries.
 
     mask : ndarray of bool, shape (n_samples, n_features)
         True at the entries that were hidden by this call.
@@ -358,7 +360,13 @@ def _hide(X, values, positions, hidden):
         elif in_place.any():
             X_missing.iloc[:, positions[in_place]] = values[:, in_place]
         for k in np.flatnonzero(changed & ~is_float):
-            X_missing.isetitem(positions[k], values[:, k].astype(np.float64))
+            dtype = dtypes[positions[k]]
+            if _is_nullable(dtype):
+                # Int64, Float32, ...: pd.NA at the hidden entries, same dtype.
+                column = pd.array(values[:, k], dtype=dtype)
+            else:
+                column = values[:, k].astype(np.float64)
+            X_missing.isetitem(positions[k], column)
         return X_missing
     if np.array_equal(positions, np.arange(np.shape(X)[1])):
         return values
@@ -370,6 +378,13 @@ def _hide(X, values, positions, hidden):
         X_missing = X_missing.astype(np.float64)
     X_missing[:, positions] = values
     return X_missing
+
+
+def _is_nullable(dtype) -> bool:
+    """Whether a column is a nullable pandas numeric column (Int64, Float64)."""
+    return pd.api.types.is_extension_array_dtype(dtype) and (
+        getattr(dtype, "na_value", None) is pd.NA
+    )
 
 
 def _is_float(dtype) -> bool:
