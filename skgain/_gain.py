@@ -487,6 +487,16 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         -------
         self : object
             Fitted imputer.
+
+        Raises
+        ------
+        FloatingPointError
+            If a training loss becomes infinite or NaN before an epoch's
+            generator was kept: with ``early_stopping=False``, which keeps
+            none, whenever training diverges. With early stopping, a later
+            divergence keeps the generator of the best epoch and warns
+            (:class:`~sklearn.exceptions.ConvergenceWarning`). The message
+            says which parameters to lower.
         """
         config = self._training_config()
         # Set last in a fit that succeeds: a fit that fails (on a covariate
