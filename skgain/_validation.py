@@ -48,8 +48,19 @@ def check_finite(features, feature_columns, allow_nan, missing_values, names):
             )
 
 
-def explain_conversion_error(exc, X, feature_columns, names=None):
-    """Re-raise a failed float conversion naming the offending columns."""
+_IMPUTER_ADVICE = (
+    "GAINImputer imputes numeric features; name covariate columns in "
+    "categorical_covariates."
+)
+
+
+def explain_conversion_error(
+    exc, X, feature_columns, names=None, advice=_IMPUTER_ADVICE, kind="Feature"
+):
+    """Re-raise a failed float conversion naming the offending columns.
+
+    ``advice`` ends the message: what the caller's estimator expects.
+    """
     if not isinstance(X, pd.DataFrame | np.ndarray) or np.ndim(X) != 2:
         return
     columns = range(X.shape[1]) if feature_columns is None else feature_columns
@@ -65,7 +76,6 @@ def explain_conversion_error(exc, X, feature_columns, names=None):
             bad.append(column_label(j, names))
     if bad:
         raise type(exc)(
-            f"Feature column(s) {', '.join(bad[:10])} hold non-numeric values "
-            f"({exc}). GAINImputer imputes numeric features; name covariate "
-            "columns in categorical_covariates."
+            f"{kind} column(s) {', '.join(bad[:10])} hold non-numeric values "
+            f"({exc}). {advice}"
         ) from exc

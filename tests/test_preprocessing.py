@@ -141,6 +141,15 @@ def test_log_transformer_exact_and_dtype_preserving():
     assert LogTransformer(base=3).fit_transform(X).dtype == np.float32
 
 
+def test_log_transformer_keeps_float32_with_a_numpy_pseudocount():
+    X = np.array([[0.0, 3.0], [7.0, 1.0]], dtype=np.float32)
+    log = LogTransformer(pseudocount=np.float64(1.0)).fit(X)
+    Xt = log.transform(X)
+    assert Xt.dtype == np.float32
+    assert_array_equal(Xt, [[0.0, 2.0], [3.0, 1.0]])
+    assert log.inverse_transform(Xt).dtype == np.float32
+
+
 def test_log_transformer_rejects_values_below_minus_pseudocount():
     X = pd.DataFrame({"TP53": [1.0, 2.0], "BRCA1": [-0.5, -2.0]})
     with pytest.raises(
@@ -177,8 +186,13 @@ def test_log_transformer_passes_covariates_through(table):
 def test_log_transformer_column_errors(table):
     with pytest.raises(ValueError, match=r"\['TISSUE'\] that are not in X"):
         LogTransformer(covariates=["TISSUE"]).fit(table)
-    with pytest.raises(ValueError, match="could not convert string to float"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expression column\(s\) 'tissue' hold non-numeric.*in covariates",
+    ):
         LogTransformer(covariates="age").fit(table)
+    with pytest.raises(ValueError, match=r"'tissue' hold non-numeric"):
+        LogTransformer().fit(table)
     with pytest.raises(ValueError, match="no column names"):
         LogTransformer(covariates="age").fit(table.to_numpy())
     with pytest.raises(ValueError, match="column index 9"):
@@ -236,6 +250,29 @@ def test_expression_filter_fraction_boundary_is_exact():
     X[:3] = 5.0
     selector = ExpressionFilter(min_expression=5.0, min_fraction=0.3).fit(X)
     assert selector.get_support().tolist() == [True]
+
+
+@pytest.mark.parametrize("threshold", [0.7, np.float64(0.7), np.float32(0.7)])
+def test_expression_filter_threshold_in_the_data_dtype(threshold):
+    # A float32 table holding 0.7 reaches 0.7, whatever the threshold's type.
+    X = np.array([[0.7], [0.7]], dtype=np.float32)
+    selector = ExpressionFilter(min_expression=threshold, min_fraction=1.0).fit(X)
+    assert selector.get_support().tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        LogTransformer(covariates="tissue"),
+        GroupInverseNormalTransformer(groups="tissue"),
+        ExpressionFilter(groups="tissue"),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_a_table_of_covariates_only_passes_through(table, transformer):
+    covariates = table[["tissue"]]
+    out = transformer.set_output(transform="pandas").fit_transform(covariates)
+    pd.testing.assert_frame_equal(out, covariates)
 
 
 def test_expression_filter_gene_missing_in_a_group_fails(table):

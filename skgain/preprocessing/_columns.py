@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from skgain._compat import _get_output_config
+from skgain._validation import explain_conversion_error
 
 # Parameter constraints shared by the transformers.
 COLUMNS_CONSTRAINT = [None, str, Integral, "array-like"]
@@ -39,14 +40,23 @@ def validate_expression(estimator, X, *, reset: bool):
         not one already; never written to by the callers).
     """
     groups = getattr(estimator, "groups", None)
+    advice = (
+        f"{type(estimator).__name__} transforms numeric expression columns; "
+        "list sample covariates such as tissue in covariates"
+        + (" (or groups)." if hasattr(estimator, "groups") else ".")
+    )
     if estimator.covariates is None and groups is None:
-        values = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan",
-        )
+        try:
+            values = validate_data(
+                estimator,
+                X,
+                reset=reset,
+                dtype=FLOAT_DTYPES,
+                ensure_all_finite="allow-nan",
+            )
+        except (ValueError, TypeError) as exc:
+            explain_conversion_error(exc, X, None, advice=advice, kind="Expression")
+            raise
         if reset:
             n_columns = values.shape[1]
             estimator._passthrough = np.array([], dtype=np.intp)
@@ -70,13 +80,24 @@ def validate_expression(estimator, X, *, reset: bool):
         estimator._group_column = None if group_column is None else group_column[0]
         estimator._passthrough = np.unique(passthrough)
         estimator._expression = np.setdiff1d(np.arange(n_columns), passthrough)
-    values = check_array(
-        take_columns(X, estimator._expression),
-        dtype=FLOAT_DTYPES,
-        ensure_all_finite="allow-nan",
-        ensure_min_features=0,
-        input_name="X",
-    )
+    if estimator._expression.size == 0:
+        # Only pass-through columns (a filter may have removed every gene):
+        # nothing to transform, and check_array finds no dtype to convert.
+        return X, np.empty((X.shape[0], 0))
+    try:
+        values = check_array(
+            take_columns(X, estimator._expression),
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+            ensure_min_features=0,
+            input_name="X",
+        )
+    except (ValueError, TypeError) as exc:
+        names = getattr(estimator, "feature_names_in_", None)
+        explain_conversion_error(
+            exc, X, estimator._expression, names, advice, kind="Expression"
+        )
+        raise
     return X, values
 
 

@@ -148,7 +148,9 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, values = validate_expression(self, X, reset=False)
         self._check_domain(values)
-        logged = values + self.pseudocount
+        # In the data's dtype: an np.float64 pseudocount would make float32
+        # data float64.
+        logged = values + values.dtype.type(self.pseudocount)
         if self.base in _LOGS:
             _LOGS[self.base](logged, out=logged)
         else:
@@ -178,7 +180,7 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             original = np.power(float(self.base), values).astype(
                 values.dtype, copy=False
             )
-        original -= self.pseudocount
+        original -= original.dtype.type(self.pseudocount)
         return assemble(self, X, original)
 
     def _check_domain(self, values: np.ndarray) -> None:

@@ -40,7 +40,8 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
     ----------
     min_expression : float, default=0.1
         Expression level a value must reach, on the scale of ``X`` (0.1 suits
-        TPM; GTEx uses 6 for read counts).
+        TPM; GTEx uses 6 for read counts). Compared in the dtype of the
+        data: on float32 data, with its float32 value.
 
     min_fraction : float, default=0.2
         Fraction of a group's observed values of a gene that must reach
@@ -157,10 +158,14 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
         X, values = validate_expression(self, X, reset=True)
         codes, self.groups_ = group_codes(self, X)
         fraction = np.full((len(self.groups_), self.n_features_in_), np.nan)
+        # The threshold in the data's own dtype, whatever its Python type: a
+        # float32 table holding 0.7 reaches min_expression=0.7 whether that
+        # is a float or an np.float64 (which would compare in float64).
+        threshold = np.asarray(self.min_expression, dtype=values.dtype)
         for code in range(len(self.groups_)):
             block = values[codes == code]
             observed = np.count_nonzero(~np.isnan(block), axis=0)
-            expressed = np.count_nonzero(block >= self.min_expression, axis=0)
+            expressed = np.count_nonzero(block >= threshold, axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 fraction[code, self._expression] = expressed / observed
         self.expressed_fraction_ = fraction
