@@ -11,6 +11,7 @@ and exit status 1.
 
 import argparse
 import contextlib
+import importlib.util
 import sys
 import warnings
 from collections.abc import Sequence
@@ -138,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _impute(args: argparse.Namespace) -> None:
+    check_output_path(args.output)
+    if args.n_imputations > 1:
+        check_output_path(_std_path(args))
     if args.model is not None:
         imputer = load_model(args.model)
         if args.device is not None:
@@ -175,10 +179,16 @@ def _impute(args: argparse.Namespace) -> None:
         # Exactly 0 where all draws agree (observed entries); np.std of equal
         # floats can round to a tiny positive number.
         spread = np.where(np.ptp(values, axis=0) == 0, 0.0, np.std(values, axis=0))
-        std_path = args.std_output or args.output.with_name(
-            f"{_stem(args.output)}.std{_suffix(args.output)}"
+        write_table(
+            pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args)
         )
-        write_table(pd.DataFrame(spread, index=table.index, columns=genes), std_path)
+
+
+def _std_path(args: argparse.Namespace) -> Path:
+    """Where the standard deviations of the draws go."""
+    return args.std_output or args.output.with_name(
+        f"{_stem(args.output)}.std{_suffix(args.output)}"
+    )
 
 
 def load_model(path: Path) -> GAINImputer:
@@ -215,18 +225,48 @@ def read_table(
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` as CSV, TSV or Parquet, chosen by the file name."""
-    suffix = _suffix(path)
+    suffix = check_output_path(path)
     if suffix in (".parquet",):
         table.to_parquet(path)
     elif suffix in (".csv", ".csv.gz"):
         table.to_csv(path)
-    elif suffix in (".tsv", ".tsv.gz", ".txt", ".txt.gz"):
-        table.to_csv(path, sep="\t")
     else:
+        table.to_csv(path, sep="\t")
+
+
+def check_output_path(path: Path) -> str:
+    """The suffix of an output file the command can write; raise otherwise.
+
+    Called before reading the input, so that a fit is never wasted on an
+    output that cannot be written.
+    """
+    suffix = _suffix(path)
+    if suffix not in _OUTPUT_SUFFIXES:
         raise ValueError(
             f"Cannot write {path}: unknown suffix {suffix!r}; use .csv, .tsv, "
             ".txt (optionally .gz) or .parquet."
         )
+    if suffix == ".parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ImportError(
+            f"Writing the Parquet file {path} needs pyarrow, an optional "
+            "dependency: pip install skgain[parquet]"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {path}: the folder {path.parent} does not exist."
+        )
+    return suffix
+
+
+_OUTPUT_SUFFIXES = (
+    ".parquet",
+    ".csv",
+    ".csv.gz",
+    ".tsv",
+    ".tsv.gz",
+    ".txt",
+    ".txt.gz",
+)
 
 
 def _suffix(path: Path) -> str:

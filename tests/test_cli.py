@@ -1,5 +1,6 @@
 """The skgain command line: formats, model saving, uncertainty, one-line errors."""
 
+import importlib.util
 import subprocess
 import sys
 
@@ -147,6 +148,55 @@ def test_convergence_warning_is_one_line(table_path, tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith("skgain: warning: GAINImputer reached max_iter=3")
     assert error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "output, extra, message",
+    [
+        ("out.gct", [], "unknown suffix '.gct'"),
+        (
+            "out.csv",
+            ["--n-imputations", "3", "--std-output", "{tmp}/sd.xlsx"],
+            "'.xlsx'",
+        ),
+        ("missing/out.csv", [], "folder"),
+    ],
+)
+def test_outputs_are_checked_before_training(
+    table_path, tmp_path, capsys, monkeypatch, output, extra, message
+):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the outputs were checked")
+
+    monkeypatch.setattr("skgain._cli.GAINImputer.fit", no_fit)
+    extra = [a.format(tmp=tmp_path) for a in extra]
+    model = tmp_path / "model.joblib"
+    status = run(
+        "impute",
+        table_path,
+        "-o",
+        tmp_path / output,
+        "--save-model",
+        model,
+        *COMMON,
+        *extra,
+    )
+    assert status == 1
+    assert message in capsys.readouterr().err
+    assert not model.exists()
+
+
+def test_parquet_output_without_pyarrow_is_refused_first(
+    table_path, tmp_path, capsys, monkeypatch
+):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        "importlib.util.find_spec",
+        lambda name, *a: None if name == "pyarrow" else find_spec(name, *a),
+    )
+    status = run("impute", table_path, "-o", tmp_path / "out.parquet", *COMMON)
+    assert status == 1
+    assert "pip install skgain[parquet]" in capsys.readouterr().err
 
 
 def test_unknown_output_format(table_path, tmp_path, capsys):

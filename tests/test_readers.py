@@ -138,6 +138,18 @@ def test_read_gct_duplicated_symbols(tmp_path):
     assert read_gct(path).shape == (3, 3)
 
 
+def test_read_gct_duplicated_ids_give_no_circular_advice(tmp_path):
+    # Repeated ids in Name: advising gene_column='Name' would be no help.
+    text = gct_text(genes=["G1", "G2", "G2"])
+    path = write(tmp_path / "dup.gct", text)
+    with pytest.raises(ValueError, match=r"not unique.*'G2' \(2 rows\)") as error:
+        read_gct(path)
+    assert "gene_column='Name'" not in str(error.value)
+    with pytest.raises(ValueError, match="no selection can tell") as error:
+        read_gct(path, genes=["G2"])
+    assert "by their Name" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -224,6 +236,16 @@ def test_read_expression_table_keeps_numeric_looking_ids(tmp_path, sample_column
     assert frame.columns.tolist() == ["TP53", "BRCA1"]
 
 
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
+def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
+    # pandas would read the second A as "A.2", a gene that does not exist.
+    sep = "," if ".csv" in name else "\t"
+    text = sep.join(["sample", "A", "A", "A.1"]) + "\n" + sep.join("s1123") + "\n"
+    path = write(tmp_path / name, text)
+    with pytest.raises(ValueError, match=r"Column names of .* repeat: \['A'\]"):
+        read_expression_table(path, sample_column="sample")
+
+
 def test_read_expression_table_infers_covariates_from_dtypes(tmp_path, table):
     path = tmp_path / "t.csv"
     table.to_csv(path, index=False)
@@ -304,6 +326,17 @@ def test_read_h5ad_without_anndata(tmp_path, monkeypatch):
         read_h5ad(tmp_path / "x.h5ad")
 
 
+def _write_h5ad(adata, path):
+    """Write ``adata``, allowing pandas' string arrays where anndata asks to."""
+    import anndata
+
+    if hasattr(anndata.settings, "allow_write_nullable_strings"):
+        with anndata.settings.override(allow_write_nullable_strings=True):
+            adata.write_h5ad(path)
+    else:
+        adata.write_h5ad(path)
+
+
 def test_read_h5ad(tmp_path):
     anndata = pytest.importorskip("anndata")
     X = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]])
@@ -315,7 +348,7 @@ def test_read_h5ad(tmp_path):
     adata = anndata.AnnData(X=csr_matrix(X), obs=obs, var=var)
     adata.layers["counts"] = X * 10
     path = tmp_path / "x.h5ad"
-    adata.write_h5ad(path)
+    _write_h5ad(adata, path)
 
     frame = read_h5ad(path)
     assert frame.index.tolist() == ["s1", "s2"]
@@ -333,3 +366,24 @@ def test_read_h5ad(tmp_path):
         read_h5ad(bad)
     with pytest.raises(FileNotFoundError):
         read_h5ad(tmp_path / "absent.h5ad")
+
+
+@pytest.mark.filterwarnings("ignore:.*not unique:UserWarning")
+@pytest.mark.parametrize(
+    "obs_names, var_names, message",
+    [
+        (["s1", "s2"], ["TP53", "TP53"], r"Gene names \(var_names\).*'TP53'"),
+        (["s1", "s1"], ["TP53", "ACTB"], r"Sample names \(obs_names\).*'s1'"),
+    ],
+)
+def test_read_h5ad_refuses_repeated_names(tmp_path, obs_names, var_names, message):
+    anndata = pytest.importorskip("anndata")
+    adata = anndata.AnnData(
+        X=np.ones((2, 2)),
+        obs=pd.DataFrame(index=obs_names),
+        var=pd.DataFrame(index=var_names),
+    )
+    path = tmp_path / "dup.h5ad"
+    _write_h5ad(adata, path)
+    with pytest.raises(ValueError, match=message):
+        read_h5ad(path)

@@ -317,13 +317,15 @@ def _select_genes(layout, labels, genes, gene_column) -> np.ndarray:
     """Row numbers (file order of the gene rows) of the genes to read."""
     index = pd.Index(labels, dtype=object)
     duplicated = index.duplicated(keep=False)
+    # The advice: another column to label genes by, unless Name already is it.
+    other_column = "gene_column='Name' or " if gene_column != "Name" else ""
     if genes is None:
         if duplicated.any():
             raise ValueError(
                 f"The {gene_column} column of GCT file '{layout.path}' is not "
                 "unique, so it cannot label the output columns: "
                 f"{_describe_duplicates(index[duplicated])}. Use "
-                "gene_column='Name' or select unique genes with `genes`."
+                f"{other_column}select unique genes with `genes`."
             )
         return np.arange(len(index))
     genes = as_name_list(genes, "genes")
@@ -333,8 +335,13 @@ def _select_genes(layout, labels, genes, gene_column) -> np.ndarray:
     if ambiguous:
         raise ValueError(
             f"Gene(s) {shorten(ambiguous)} label several rows in the "
-            f"{gene_column} column of GCT file '{layout.path}'; select them by "
-            "their Name instead."
+            f"{gene_column} column of GCT file '{layout.path}'; "
+            + (
+                "select them by their Name instead."
+                if gene_column != "Name"
+                else "the file repeats these ids, so no selection can tell "
+                "the rows apart."
+            )
         )
     missing = [g for g, f in zip(genes, found) if f < 0]
     if missing:
@@ -571,13 +578,24 @@ def _read_text_table(
     """
     what = "tab" if sep == "\t" else "comma"
     try:
+        # The header as written: pandas would rename a repeated column name
+        # ("A" and "A.1"), and a repeated gene would pass for two.
+        header = pd.read_csv(
+            path, sep=sep, compression=compression, header=None, nrows=1, dtype=str
+        )
+        names = pd.Index(header.iloc[0] if len(header) else [])
+        if names.has_duplicates:
+            raise ValueError(
+                f"Column names of '{path}' repeat: "
+                f"{shorten(names[names.duplicated()].unique().tolist())}; each "
+                "gene and covariate needs a column of its own."
+            )
         text_columns = None
         if isinstance(sample_column, int | np.integer) and not isinstance(
             sample_column, bool
         ):
-            header = pd.read_csv(path, sep=sep, compression=compression, nrows=0)
-            if -header.shape[1] <= sample_column < header.shape[1]:
-                text_columns = {header.columns[sample_column]: str}
+            if -len(names) <= sample_column < len(names):
+                text_columns = {names[sample_column]: str}
         elif sample_column is not None:
             text_columns = {sample_column: str}
         return pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
@@ -767,6 +785,16 @@ def read_h5ad(
             f"AnnData file '{path}' has no layer {layer!r}; its layers are "
             f"{list(adata.layers.keys())}."
         )
+    for names, what, fix in (
+        (adata.var_names, "Gene names (var_names)", "var_names_make_unique()"),
+        (adata.obs_names, "Sample names (obs_names)", "obs_names_make_unique()"),
+    ):
+        if names.has_duplicates:
+            raise ValueError(
+                f"{what} of '{path}' repeat: "
+                f"{shorten(names[names.duplicated()].unique().tolist())}; make "
+                f"them unique (AnnData's {fix}) before reading."
+            )
     values = matrix.toarray() if issparse(matrix) else np.asarray(matrix)
     genes = pd.DataFrame(
         values.astype(dtype, copy=False),
