@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks import _speed, _throughput  # noqa: F401 - register their suites
 from benchmarks._registry import METHODS
 from benchmarks._runner import sigterm_exits
-from benchmarks._suites import SIZES, SUITES, add_gain_param_option
+from benchmarks._suites import SIZES, SUITES, add_gain_param_option, start_snapshot
 
 
 def _threads(text: str) -> int:
@@ -230,6 +230,7 @@ def main(argv=None) -> int:
     """
     parser = build_parser()
     options = parser.parse_args(argv)
+    options.start = start_snapshot()
     if options.list:
         parser.print_help()
         return 0

@@ -226,14 +226,25 @@ def _stopped_before(runner: Runner, **match) -> dict[str, str]:
     return skip
 
 
-def _environment(options, budget: float) -> str:
+def start_snapshot() -> tuple[str, str]:
+    """The time and the load average now, as a report prints them.
+
+    Taken when a suite starts (``python -m benchmarks`` stores it in its
+    options as ``start``): at the end of a run the load is the run's own.
+    """
     try:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         load = "n/a"
+    return datetime.datetime.now().isoformat(timespec="seconds"), load
+
+
+def _environment(options, budget: float) -> str:
+    started, load = getattr(options, "start", None) or start_snapshot()
+    ended = datetime.datetime.now().isoformat(timespec="seconds")
     lines = [
         f"- Command: `python -m benchmarks {shlex.join(sys.argv[1:])}`",
-        f"- Date: {datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"- Date: started {started}, ended {ended}",
         f"- Machine: {platform.platform()}, {os.cpu_count()} CPU cores "
         f"({_processor()}), load average at start {load}; torch device "
         f"{'cuda' if torch.cuda.is_available() else 'cpu'}",

@@ -56,7 +56,7 @@ DEFAULT_HIDDEN = tuple(GAINImputer().hidden_layer_sizes)
 GTEX_GENES = 12557
 GTEX_TISSUES = 49
 GTEX_SAMPLES = 17382
-GTEX_TRAINING_ROWS = int(GTEX_SAMPLES * 0.9)
+GTEX_TRAINING_ROWS = GTEX_SAMPLES - round(0.1 * GTEX_SAMPLES)  # as GAINImputer splits
 GTEX_TEST_ROWS = 16758
 # What batch_size="auto" gives on GTEx's training rows.
 DEFAULT_BATCH = GAINImputer()._training_config().resolved(GTEX_TRAINING_ROWS).batch_size
@@ -310,7 +310,8 @@ def measure_training_step(
     hidden_layer_sizes : tuple of int, default=DEFAULT_HIDDEN
         Hidden layers of the generator, and of the discriminator unless
         ``gain_params`` gives ``discriminator_hidden_layer_sizes``;
-        GAINImputer's default unless given.
+        GAINImputer's default unless given, here or as ``gain_params``'
+        ``hidden_layer_sizes``, which wins.
     adversarial : bool, default=True
         GAIN (True) or GAIN-MSE (False).
     n_steps : int, default=10
@@ -330,6 +331,9 @@ def measure_training_step(
         ``products_seconds_per_step``: the step's products alone, replayed
         by :func:`time_products` (median of ``n_steps`` replays).
     """
+    hidden_layer_sizes = (gain_params or {}).get(
+        "hidden_layer_sizes", hidden_layer_sizes
+    )
     config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
     device = torch.device(device)
     trainer = gtex_trainer(config, n_genes, seed, device)
@@ -599,7 +603,11 @@ def run_throughput(options, out: Path) -> Path:
         if mixed_precision
         else None
     )
-    hidden_label = ",".join(map(str, DEFAULT_HIDDEN))
+    hidden = tuple(step_params.get("hidden_layer_sizes", DEFAULT_HIDDEN))
+    hidden_label = ",".join(map(str, hidden))
+    if "discriminator_hidden_layer_sizes" in step_params:
+        discriminator = step_params["discriminator_hidden_layer_sizes"]
+        hidden_label += " (discriminator " + ",".join(map(str, discriminator)) + ")"
     common = dict(suite="throughput", n_genes=n_genes, hidden_layer_sizes=hidden_label)
     for row in rows:
         row.update(
@@ -670,7 +678,9 @@ def run_throughput(options, out: Path) -> Path:
         "(`skgain._training._Trainer.step`: training mask, noise, hint, "
         "discriminator update, generator update), on GTEx-shaped batches of "
         f"{n_genes} genes with tissue (49 levels), sex and age covariates, "
-        f"hidden layers {DEFAULT_HIDDEN} as GAINImputer's default; its "
+        f"hidden layers {hidden}"
+        + (" as GAINImputer's default" if hidden == DEFAULT_HIDDEN else "")
+        + "; its "
         "matrix-product "
         "FLOPs, forward and backward, are counted by "
         "`torch.utils.flop_counter.FlopCounterMode` (oneDNN's products "

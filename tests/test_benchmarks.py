@@ -463,6 +463,24 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert f"| {default} (default) |" in text and "| 8 (default)" not in text
     assert f"hidden layers {tuple(hidden)} as GAINImputer's default" in text
     assert (out / "throughput.png").stat().st_size > 0
+    # The date and load of the report are taken when the suite starts.
+    started, ended = re.search(r"Date: started (\S+), ended (\S+)", text).groups()
+    assert started <= ended
+
+
+def test_throughput_step_takes_the_hidden_layers_of_gain_params():
+    from benchmarks._throughput import measure_training_step
+
+    narrow = measure_training_step(
+        40, 8, n_steps=1, gain_params={"hidden_layer_sizes": (8,)}
+    )
+    wide = measure_training_step(
+        40, 8, n_steps=1, gain_params={"hidden_layer_sizes": (32,)}
+    )
+    # The products of the first and last layers scale with the width.
+    assert wide["gflop_per_step"] == pytest.approx(
+        4 * narrow["gflop_per_step"], rel=0.1
+    )
 
 
 def test_throughput_table_keeps_a_sub_second_epoch_readable():
