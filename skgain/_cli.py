@@ -139,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _impute(args: argparse.Namespace) -> None:
+    if args.std_output is not None and args.n_imputations < 2:
+        raise ValueError(
+            "--std-output is written only with --n-imputations of 2 or more."
+        )
     check_output_path(args.output)
     if args.n_imputations > 1:
         check_output_path(_std_path(args))
@@ -214,13 +218,30 @@ def read_table(
     if not path.exists():
         raise FileNotFoundError(f"Input file {path} does not exist.")
     suffix = _suffix(path)
+    if suffix in (".gct", ".gct.gz", ".h5ad") and sample_column is not None:
+        raise ValueError(
+            f"--sample-column applies to CSV, TSV and Parquet tables; {path} "
+            "carries its sample ids itself."
+        )
     if suffix in (".gct", ".gct.gz"):
         return read_gct(path)
     if suffix == ".h5ad":
         return read_h5ad(path)
-    return read_expression_table(
-        path, sample_column=sample_column, covariates=covariates
-    )
+    try:
+        return read_expression_table(
+            path, sample_column=sample_column, covariates=covariates
+        )
+    except ValueError as exc:
+        # The reader's advice names its own parameter; say it in options.
+        message, advice = str(exc), ". List covariate columns in `covariates`"
+        if not message.startswith("Gene column(s)") or advice not in message:
+            raise
+        raise ValueError(
+            message.split(advice)[0] + ". Name covariate columns with "
+            "--categorical-covariates or --numerical-covariates, and the column "
+            "of sample ids with --sample-column; every other column must hold "
+            "numbers."
+        ) from exc
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:

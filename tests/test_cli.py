@@ -199,6 +199,32 @@ def test_parquet_output_without_pyarrow_is_refused_first(
     assert "pip install skgain[parquet]" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        # The sample ids forgotten: the advice is in the command's options.
+        (["--categorical-covariates", "tissue"], "with --sample-column"),
+        (["--std-output", "{tmp}/sd.csv"], "--n-imputations of 2 or more"),
+    ],
+)
+def test_option_mistakes_are_explained_in_options(
+    table_path, tmp_path, capsys, arguments, message
+):
+    arguments = [a.format(tmp=tmp_path) for a in arguments]
+    status = run("impute", table_path, "-o", tmp_path / "out.csv", "-q", *arguments)
+    error = capsys.readouterr().err
+    assert status == 1 and message in error
+    assert "`covariates`" not in error
+
+
+def test_sample_column_is_refused_for_gct(tmp_path, capsys):
+    path = tmp_path / "x.gct"
+    path.write_text("#1.2\n1\t2\nName\tDescription\tS1\tS2\nG1\tg1\t1\t2\n")
+    status = run("impute", path, "-o", tmp_path / "o.csv", "--sample-column", "S1")
+    assert status == 1
+    assert "--sample-column applies to CSV" in capsys.readouterr().err
+
+
 def test_unknown_output_format(table_path, tmp_path, capsys):
     status = run("impute", table_path, "-o", tmp_path / "out.xlsx", *COMMON)
     assert status == 1
