@@ -318,6 +318,25 @@ def test_scorer_on_dataframe_with_covariates(low_rank):
         make_imputation_scorer(random_state=0)(imputer, frame)
 
 
+def test_scorer_sees_through_column_transformer_prefixes(low_rank):
+    genes = [f"GENE{j}" for j in range(low_rank.shape[1])]
+    frame = pd.DataFrame(low_rank, columns=genes)
+    frame.insert(0, "tissue", np.repeat([0.0, 1.0], 150))
+    scorer = make_imputation_scorer(columns=genes, random_state=0)
+    # Prefixed names, columns in place: scored as without the prefixes.
+    in_place = ColumnTransformer(
+        [("tissue", "passthrough", ["tissue"]), ("genes", KNNImputer(), genes)]
+    ).fit(frame)
+    assert scorer(in_place, frame) > 0.6
+    # Prefixed names, tissue moved after the genes: every scored column would
+    # be read one place off, so the scorer refuses.
+    moved = ColumnTransformer(
+        [("genes", KNNImputer(), genes)], remainder="passthrough"
+    ).fit(frame)
+    with pytest.raises(ValueError, match="not its input features"):
+        scorer(moved, frame)
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

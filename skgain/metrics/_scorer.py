@@ -80,7 +80,10 @@ def make_imputation_scorer(
     fewer columns than the input, such as that of an imputer that dropped a
     feature with no observed value during ``fit``, raises a ValueError (set
     ``keep_empty_features=True``). When the estimator can name its output
-    columns, the names are checked against its input names. A feature with no
+    columns, the names are checked against its input names (without the
+    ``name__`` prefixes of a :class:`~sklearn.compose.ColumnTransformer`,
+    whose output puts the transformed columns before the passed-through ones:
+    list the columns in input order in its transformers). A feature with no
     observed entry in ``X`` has nothing to hide and is not scored.
 
     Examples
@@ -191,8 +194,14 @@ def _check_output_names(estimator, n_features):
     names_out = np.asarray(names_out, dtype=object)
     names_in = np.asarray(names_in, dtype=object)
     if not np.isin(names_in, names_out).any():
-        # Output names of another form (a ColumnTransformer's prefixed ones)
-        # say nothing about the positions.
+        # A ColumnTransformer prefixes its output names ("imputer__g1",
+        # "remainder__tissue"): compared without the prefixes, they still
+        # tell whether the columns kept their places.
+        names_out = np.array(
+            [str(name).split("__", 1)[-1] for name in names_out], dtype=object
+        )
+    if not np.isin(names_in, names_out).any():
+        # Output names of another form say nothing about the positions.
         return
     if len(names_out) < n_features or not np.array_equal(
         names_out[:n_features], names_in
