@@ -209,6 +209,7 @@ def test_load_gtex_without_phenotypes(files):
         (dict(tissue_column="TISSUE"), r"no column\(s\) \['TISSUE'\]"),
         (dict(attribute_columns=["age"]), "clash"),
         (dict(attribute_columns=["SMGEBTCH"]), r"\['SMGEBTCH'\]"),
+        (dict(tissues=[]), "tissues is empty"),
     ],
 )
 def test_load_gtex_errors(files, kwargs, message):

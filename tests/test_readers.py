@@ -246,6 +246,14 @@ def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
         read_expression_table(path, sample_column="sample")
 
 
+def test_read_expression_table_gzipped_without_gz_suffix(tmp_path, table):
+    path = tmp_path / "t.csv"
+    with gzip.open(path, "wt") as stream:
+        table.to_csv(stream, index=False)
+    with pytest.raises(ValueError, match=r"gzip-compressed.*rename it to 't.csv.gz'"):
+        read_expression_table(path)
+
+
 def test_read_expression_table_infers_covariates_from_dtypes(tmp_path, table):
     path = tmp_path / "t.csv"
     table.to_csv(path, index=False)

@@ -180,7 +180,10 @@ def test_same_seed_same_data():
         (dict(tissues_per_donor=0.5), "tissues_per_donor must be between 1 and"),
         (dict(tissues_per_donor=11), "tissues_per_donor must be between 1 and"),
         (dict(noise=-1.0), "noise must be a finite number"),
-        (dict(dtype=np.int32), "dtype must be a floating dtype"),
+        (dict(dtype=np.int32), "dtype must be float32 or float64"),
+        (dict(dtype=np.float16), "dtype must be float32 or float64"),
+        (dict(tissues_per_donor=True), "tissues_per_donor must be between 1 and"),
+        (dict(noise=True), "noise must be a finite number"),
     ],
 )
 def test_parameter_errors(arguments, message):

@@ -256,6 +256,11 @@ def _select_tissues(samples, attributes, tissue_column, tissues):
         categories = sorted(tissue.dropna().unique())
     else:
         categories = as_name_list(tissues, "tissues")
+        if not categories:
+            raise ValueError(
+                "tissues is empty: no sample would be loaded; pass None for "
+                "every tissue."
+            )
         _check_tissues(categories, tissue, tissue_column, attributes.attrs["path"])
         samples = samples[tissue.isin(categories).to_numpy()]
         tissue = tissue.reindex(samples)

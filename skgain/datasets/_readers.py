@@ -610,9 +610,19 @@ def _read_text_table(
         EOFError,
         zlib.error,
     ) as exc:
+        if compression is None and _starts_like_gzip(path):
+            raise ValueError(
+                f"'{path}' is gzip-compressed but its name does not end in .gz; "
+                f"rename it to '{path.name}.gz'."
+            ) from exc
         raise ValueError(
             f"Could not read '{path}' as a {what}-separated table: {exc}"
         ) from exc
+
+
+def _starts_like_gzip(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(2) == b"\x1f\x8b"
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

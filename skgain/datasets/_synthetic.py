@@ -181,16 +181,21 @@ def make_expression_data(
         tissues_per_donor = max(1.0, _GTEX_TISSUE_SHARE * n_tissues)
     if not (
         isinstance(tissues_per_donor, numbers.Real)
+        and not isinstance(tissues_per_donor, bool | np.bool_)
         and 1 <= tissues_per_donor <= n_tissues
     ):
         raise ValueError(
             f"tissues_per_donor must be between 1 and n_tissues={n_tissues}; "
             f"got {tissues_per_donor!r}."
         )
-    if not (isinstance(noise, numbers.Real) and 0 <= noise < np.inf):
+    if not (
+        isinstance(noise, numbers.Real)
+        and not isinstance(noise, bool | np.bool_)
+        and 0 <= noise < np.inf
+    ):
         raise ValueError(f"noise must be a finite number >= 0; got {noise!r}.")
-    if np.dtype(dtype).kind != "f":
-        raise ValueError(f"dtype must be a floating dtype; got {dtype!r}.")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype!r}.")
     rng = check_random_state(random_state)
 
     donor, tissue = _sample_design(n_donors, n_tissues, tissues_per_donor, rng)
