@@ -138,6 +138,21 @@ def test_read_gct_duplicated_symbols(tmp_path):
     assert read_gct(path).shape == (3, 3)
 
 
+def test_read_gct_refuses_an_empty_sample_id(tmp_path):
+    text = "#1.2\n1\t2\nName\tDescription\tS1\tS2\t\nG1\tg1\t1\t2\t\n"
+    path = write(tmp_path / "trailing.gct", text)
+    with pytest.raises(ValueError, match="empty sample id in column 5"):
+        read_gct(path)
+
+
+def test_read_gct_reads_past_a_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.gct"
+    path.write_text("\ufeff" + gct_text(), encoding="utf-8")
+    pd.testing.assert_frame_equal(
+        read_gct(path), read_gct(write(tmp_path / "p.gct", gct_text()))
+    )
+
+
 def test_read_gct_duplicated_ids_give_no_circular_advice(tmp_path):
     # Repeated ids in Name: advising gene_column='Name' would be no help.
     text = gct_text(genes=["G1", "G2", "G2"])

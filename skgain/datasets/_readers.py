@@ -268,7 +268,8 @@ def read_gct_matrix(
 def _parse_gct_header(path, compression, stream) -> GCTLayout:
     try:
         lines = [stream.readline() for _ in range(3)]
-        lines = [line.decode("utf-8").rstrip("\r\n") for line in lines]
+        # utf-8-sig: a byte-order mark, as some editors write, is not text.
+        lines = [line.decode("utf-8-sig").rstrip("\r\n") for line in lines]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise ValueError(f"Could not read GCT file '{path}': {exc}") from exc
     if lines[0].strip() != _GCT_VERSION:
@@ -290,6 +291,12 @@ def _parse_gct_header(path, compression, stream) -> GCTLayout:
     samples = pd.Index(header[2:], dtype=object)
     if samples.empty:
         raise ValueError(f"GCT file '{path}' has no sample columns.")
+    empty = np.flatnonzero(samples.str.strip() == "")
+    if empty.size:
+        raise ValueError(
+            f"GCT file '{path}' has an empty sample id in column {empty[0] + 3} "
+            "of its header (a tab at the end of the line?)."
+        )
     if samples.has_duplicates:
         duplicated = samples[samples.duplicated()].unique().tolist()
         raise ValueError(
