@@ -38,7 +38,13 @@ from skgain._covariates import (
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device, widest_float
-from skgain._training import TrainingConfig, TrainingData, impute_rows, train
+from skgain._training import (
+    TrainingConfig,
+    TrainingData,
+    impute_rows,
+    train,
+    unusable_validation_message,
+)
 from skgain._validation import (
     check_finite,
     check_unit_interval,
@@ -471,7 +477,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: npt.ArrayLike, y: object = None) -> "GAINImputer":
         """Fit the generator (and discriminator) on ``X``.
 
@@ -498,11 +503,16 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             (:class:`~sklearn.exceptions.ConvergenceWarning`). The message
             says which parameters to lower.
         """
-        config = self._training_config()
-        # Set last in a fit that succeeds: a fit that fails (on a covariate
-        # value, say) leaves the estimator unfitted, not half refitted.
+        # The generator is set last in a fit that succeeds: a fit that fails,
+        # on a parameter or on the data, leaves the estimator unfitted, not
+        # half refitted.
         if hasattr(self, "_generator"):
             del self._generator
+        return self._fit(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X):
+        config = self._training_config()
         X, features = self._validate_input(X, in_fit=True)
         observed = ~self._missing_mask(features)
         self.indicator_ = (
@@ -657,6 +667,16 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     def _split_rows(self, n_samples, seed):
         order = np.random.RandomState(seed).permutation(n_samples)
         if not self.early_stopping:
+            return order, order[:0]
+        if self.observed_fraction_range[0] >= 1:
+            # Validation would hide nothing: train on every row, as without
+            # early stopping (the training schedule and "auto" settings then
+            # count them all).
+            warnings.warn(
+                unusable_validation_message(self.observed_fraction_range, True),
+                UserWarning,
+                stacklevel=4,
+            )
             return order, order[:0]
         n_validation = min(
             max(1, round(self.validation_fraction * n_samples)), n_samples - 1

@@ -722,14 +722,7 @@ def train(
         seed,
         device,
     )
-    steps_per_epoch = -(-train_data.n_samples // config.batch_size)
-    trainer = _Trainer(
-        config, generator, discriminator, rng, config.max_iter * steps_per_epoch
-    )
-    # The generator that imputes: scored, checkpointed and returned.
-    imputer = trainer.averaged
-    result = TrainingResult(generator=imputer, n_iter=0, converged=False)
-    validation = None
+    validation, validation_message = None, None
     if config.early_stopping and validation_data is not None:
         validation = _ValidationSet(
             validation_data, config.observed_fraction_range, rng
@@ -737,10 +730,23 @@ def train(
         if not validation.usable:
             validation = None
             joined = _joined(train_data, validation_data)
-            result.validation_message = _unusable_validation_message(
-                config, joined is not None
+            validation_message = unusable_validation_message(
+                config.observed_fraction_range, joined is not None
             )
             train_data = joined if joined is not None else train_data
+    # After any joining: the cosine schedule spans the steps actually taken.
+    steps_per_epoch = -(-train_data.n_samples // config.batch_size)
+    trainer = _Trainer(
+        config, generator, discriminator, rng, config.max_iter * steps_per_epoch
+    )
+    # The generator that imputes: scored, checkpointed and returned.
+    imputer = trainer.averaged
+    result = TrainingResult(
+        generator=imputer,
+        n_iter=0,
+        converged=False,
+        validation_message=validation_message,
+    )
 
     best_score, best_state, stale_epochs = -np.inf, None, 0
     start_time = time.perf_counter()
@@ -778,10 +784,11 @@ def train(
     return result
 
 
-def _unusable_validation_message(config, joined):
-    if config.observed_fraction_range[0] >= 1:
+def unusable_validation_message(observed_fraction_range, joined: bool) -> str:
+    """Why early stopping falls back to the generator loss, for a warning."""
+    if observed_fraction_range[0] >= 1:
         reason = (
-            f"observed_fraction_range={config.observed_fraction_range} hides "
+            f"observed_fraction_range={tuple(observed_fraction_range)} hides "
             "none of their observed entries"
         )
     else:

@@ -322,6 +322,11 @@ def test_early_stopping_without_entries_to_score_warns():
     assert imputer.validation_scores_ == []
     assert imputer.best_validation_score_ is None
     assert not np.isnan(imputer.transform(X)).any()
+    # Trained exactly as without early stopping: on every row, same schedule.
+    without = GAINImputer(
+        observed_fraction_range=(1.0, 1.0), early_stopping=False, **TINY
+    ).fit(X)
+    np.testing.assert_array_equal(imputer.transform(X), without.transform(X))
 
 
 def test_pd_na_marker_with_missing_indicator():
@@ -331,6 +336,16 @@ def test_pd_na_marker_with_missing_indicator():
     assert out.shape == (len(frame), 6)
     np.testing.assert_array_equal(out[:, 3:], frame.isna().to_numpy())
     assert not np.isnan(out[:, :3]).any()
+
+
+def test_refit_failing_on_a_parameter_leaves_the_imputer_unfitted():
+    frame = _small_frame()[["g1", "g2", "g3"]]
+    imputer = GAINImputer(**TINY).fit(frame)
+    imputer.set_params(observed_fraction_range=(0.0, 0.5))
+    with pytest.raises(ValueError, match="lower bound above 0"):
+        imputer.fit(frame)
+    with pytest.raises(NotFittedError):
+        imputer.transform(frame)
 
 
 @pytest.mark.parametrize("refit", [False, True])

@@ -574,6 +574,32 @@ def test_train_without_hidden_validation_entries_monitors_training_loss():
     assert "Training used the training samples" in result.validation_message
 
 
+def test_joined_rows_set_the_length_of_the_cosine_schedule(monkeypatch):
+    planned = []
+    trainer_class = training._Trainer
+
+    def recording_trainer(config, generator, discriminator, rng, total_steps=None):
+        planned.append(total_steps)
+        return trainer_class(config, generator, discriminator, rng, total_steps)
+
+    monkeypatch.setattr(training, "_Trainer", recording_trainer)
+    data = _data(64)
+    train_part, validation_part = (
+        data.subset(torch.arange(56)),
+        data.subset(torch.arange(56, 64)),
+    )
+    config = _config(
+        max_iter=3,
+        batch_size=8,
+        early_stopping=True,
+        observed_fraction_range=(1.0, 1.0),
+        learning_rate_schedule="cosine",
+    )
+    train(config, train_part, validation_part, CARDINALITIES, 0)
+    # 64 rows in batches of 8 for 3 epochs, not the 56 rows of the split.
+    assert planned == [24]
+
+
 def test_unscorable_validation_rows_join_the_training_rows(monkeypatch):
     # A split of one table, as GAINImputer makes it: with nothing to score,
     # the held-out rows train too, as they would without early stopping.
