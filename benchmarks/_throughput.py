@@ -27,6 +27,7 @@ device's speed-up is reported against.
 import functools
 import math
 import multiprocessing
+import numbers
 import sys
 import time
 import warnings
@@ -238,6 +239,11 @@ def time_products(calls, device, n_repeats: int = 10) -> float:
     return float(np.median(times))
 
 
+def _widths(sizes) -> tuple:
+    """Hidden layer widths as GAINImputer takes them (an int is one layer)."""
+    return (int(sizes),) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+
+
 def _config(
     batch_size: int, hidden, adversarial: bool, params: dict | None = None
 ) -> TrainingConfig:
@@ -331,8 +337,8 @@ def measure_training_step(
         ``products_seconds_per_step``: the step's products alone, replayed
         by :func:`time_products` (median of ``n_steps`` replays).
     """
-    hidden_layer_sizes = (gain_params or {}).get(
-        "hidden_layer_sizes", hidden_layer_sizes
+    hidden_layer_sizes = _widths(
+        (gain_params or {}).get("hidden_layer_sizes", hidden_layer_sizes)
     )
     config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
     device = torch.device(device)
@@ -603,10 +609,10 @@ def run_throughput(options, out: Path) -> Path:
         if mixed_precision
         else None
     )
-    hidden = tuple(step_params.get("hidden_layer_sizes", DEFAULT_HIDDEN))
+    hidden = _widths(step_params.get("hidden_layer_sizes", DEFAULT_HIDDEN))
     hidden_label = ",".join(map(str, hidden))
-    if "discriminator_hidden_layer_sizes" in step_params:
-        discriminator = step_params["discriminator_hidden_layer_sizes"]
+    if step_params.get("discriminator_hidden_layer_sizes") is not None:
+        discriminator = _widths(step_params["discriminator_hidden_layer_sizes"])
         hidden_label += " (discriminator " + ",".join(map(str, discriminator)) + ")"
     common = dict(suite="throughput", n_genes=n_genes, hidden_layer_sizes=hidden_label)
     for row in rows:

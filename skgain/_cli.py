@@ -146,6 +146,11 @@ def _impute(args: argparse.Namespace) -> None:
     check_output_path(args.output)
     if args.n_imputations > 1:
         check_output_path(_std_path(args))
+    if args.save_model is not None and not args.save_model.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot save the model to {args.save_model}: the folder "
+            f"{args.save_model.parent} does not exist."
+        )
     if args.model is not None:
         imputer = load_model(args.model)
         if args.device is not None:
@@ -206,7 +211,7 @@ def load_model(path: Path) -> GAINImputer:
             f"Cannot load a model from {path}: it is not a file written by "
             f"--save-model ({type(exc).__name__})."
         ) from exc
-    if not isinstance(imputer, GAINImputer) or not hasattr(imputer, "_roles"):
+    if not isinstance(imputer, GAINImputer) or not imputer.__sklearn_is_fitted__():
         raise TypeError(f"{path} does not hold a fitted GAINImputer.")
     return imputer
 

@@ -341,8 +341,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     input order, each covariate value unchanged: a NumPy output has the dtype
     NumPy promotes the features' and the covariates' dtypes to (float64 with
     an int64 or float64 covariate, float32 for float32 features with float32
-    or int16 covariates), or object when a covariate is not of a NumPy
-    numeric dtype (strings, categories, nullable pandas columns);
+    or int16 covariates; integers beyond 2**53, which float64 cannot hold,
+    excepted), or object when a covariate is not of a NumPy numeric dtype
+    (strings, categories, nullable pandas columns);
     ``set_output(transform="pandas")`` keeps each covariate's own dtype.
 
     With ``reconstruction_entries="input"``, a generator that is wide compared

@@ -481,6 +481,11 @@ def test_throughput_step_takes_the_hidden_layers_of_gain_params():
     assert wide["gflop_per_step"] == pytest.approx(
         4 * narrow["gflop_per_step"], rel=0.1
     )
+    # An int is one layer, as GAINImputer takes it.
+    one_layer = measure_training_step(
+        40, 8, n_steps=1, gain_params={"hidden_layer_sizes": 8}
+    )
+    assert one_layer["gflop_per_step"] == narrow["gflop_per_step"]
 
 
 def test_throughput_table_keeps_a_sub_second_epoch_readable():

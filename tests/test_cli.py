@@ -160,6 +160,7 @@ def test_convergence_warning_is_one_line(table_path, tmp_path, capsys):
             "'.xlsx'",
         ),
         ("missing/out.csv", [], "folder"),
+        ("out.csv", ["--save-model", "{tmp}/nodir/m.joblib"], "nodir"),
     ],
 )
 def test_outputs_are_checked_before_training(
@@ -189,6 +190,10 @@ def test_outputs_are_checked_before_training(
 def test_parquet_output_without_pyarrow_is_refused_first(
     table_path, tmp_path, capsys, monkeypatch
 ):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the outputs were checked")
+
+    monkeypatch.setattr("skgain._cli.GAINImputer.fit", no_fit)
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         "importlib.util.find_spec",

@@ -337,6 +337,20 @@ def test_scorer_sees_through_column_transformer_prefixes(low_rank):
         scorer(moved, frame)
 
 
+def test_scorer_checks_only_the_scored_positions(low_rank):
+    # The genes come first, then indicators, then the passed-through tissue:
+    # the scored columns are in place, though the tissue is not.
+    genes = [f"GENE{j}" for j in range(low_rank.shape[1])]
+    frame = pd.DataFrame(low_rank, columns=genes)
+    frame["tissue"] = np.repeat([0.0, 1.0], 150)
+    imputer = ColumnTransformer(
+        [("genes", SimpleImputer(add_indicator=True), genes)],
+        remainder="passthrough",
+    ).fit(frame)
+    scorer = make_imputation_scorer(columns=genes, random_state=0)
+    assert abs(scorer(imputer, frame)) < 0.2  # mean imputation scores about 0
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

@@ -150,6 +150,15 @@ def test_log_transformer_keeps_float32_with_a_numpy_pseudocount():
     assert log.inverse_transform(Xt).dtype == np.float32
 
 
+def test_log_transformer_domain_checked_in_the_data_dtype():
+    # -0.7 in float32 is float32(-0.7); with a float64 pseudocount of 0.7 the
+    # sum in float32 is 0, whose log is -inf: refused, as with a float 0.7.
+    X = np.array([[-0.7], [1.0]], dtype=np.float32)
+    for pseudocount in (0.7, np.float64(0.7)):
+        with pytest.raises(ValueError, match="Negative values"):
+            LogTransformer(pseudocount=pseudocount).fit_transform(X)
+
+
 def test_log_transformer_rejects_values_below_minus_pseudocount():
     X = pd.DataFrame({"TP53": [1.0, 2.0], "BRCA1": [-0.5, -2.0]})
     with pytest.raises(

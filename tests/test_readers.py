@@ -239,6 +239,15 @@ def test_read_expression_table_text_formats(tmp_path, table, name):
     assert_array_equal(frame["TP53"], [1.5, np.nan, 3.0])
 
 
+def test_read_expression_table_ids_under_an_empty_header_cell(tmp_path):
+    # pandas' to_csv with an index, and R's write.csv, leave the id column's
+    # header empty: taken by position, its ids are still text.
+    path = tmp_path / "t.csv"
+    path.write_text(",TP53,BRCA1\n007,2.5,1\n1.10,1.0,2\n1.1,3.0,3\n")
+    frame = read_expression_table(path, sample_column=0)
+    assert frame.index.tolist() == ["007", "1.10", "1.1"]
+
+
 @pytest.mark.parametrize("sample_column", ["sample", 0, -3])
 def test_read_expression_table_keeps_numeric_looking_ids(tmp_path, sample_column):
     # Ids that look like numbers are read as text, never parsed as numbers:

@@ -602,7 +602,8 @@ def _read_text_table(
             sample_column, bool
         ):
             if -len(names) <= sample_column < len(names):
-                text_columns = {names[sample_column]: str}
+                # By position: an empty header cell has no name to go by.
+                text_columns = {int(sample_column) % len(names): str}
         elif sample_column is not None:
             text_columns = {sample_column: str}
         return pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)

@@ -168,7 +168,7 @@ def _imputed_columns(estimator, output, input_shape, positions):
             "with no observed value in fit (keep_empty_features=False) cannot "
             "be scored on them: set keep_empty_features=True."
         )
-    _check_output_names(estimator, n_features)
+    _check_output_names(estimator, n_features, positions)
     if isinstance(output, pd.DataFrame):
         output = output.iloc[:, positions]
     else:
@@ -178,10 +178,11 @@ def _imputed_columns(estimator, output, input_shape, positions):
     )
 
 
-def _check_output_names(estimator, n_features):
-    """Check that the first output columns are the input columns, where the
-    estimator can tell: an imputer that dropped a feature but appended
-    indicator columns has enough columns, in the wrong places."""
+def _check_output_names(estimator, n_features, positions):
+    """Check that the scored output columns are the input columns at
+    ``positions``, where the estimator can tell: an imputer that dropped a
+    feature but appended indicator columns has enough columns, in the wrong
+    places."""
     try:
         names_out = estimator.get_feature_names_out()
     except (AttributeError, NotFittedError, TypeError, ValueError):
@@ -204,12 +205,12 @@ def _check_output_names(estimator, n_features):
         # Output names of another form say nothing about the positions.
         return
     if len(names_out) < n_features or not np.array_equal(
-        names_out[:n_features], names_in
+        names_out[positions], names_in[positions]
     ):
         raise ValueError(
-            f"The first {n_features} output features of "
-            f"{type(estimator).__name__} are {names_out[:n_features].tolist()[:10]}"
-            f", not its input features {names_in.tolist()[:10]}; the scorer needs "
-            "every input column back at its position (set "
+            f"The output features of {type(estimator).__name__} at the scored "
+            f"positions are {names_out[positions].tolist()[:10]}, not its input "
+            f"features {names_in[positions].tolist()[:10]}; the scorer needs "
+            "every scored input column back at its position (set "
             "keep_empty_features=True if features were dropped)."
         )

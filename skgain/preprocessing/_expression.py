@@ -188,7 +188,8 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return
         # fmin skips NaN without the warning nanmin gives for all-NaN columns.
         lowest = np.fmin.reduce(values, axis=0)
-        bad = np.flatnonzero(lowest <= -self.pseudocount)
+        # In the dtype the transform adds the pseudocount in.
+        bad = np.flatnonzero(lowest <= -values.dtype.type(self.pseudocount))
         if bad.size == 0:
             return
         j = bad[0]
