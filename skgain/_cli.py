@@ -12,6 +12,7 @@ and exit status 1.
 import argparse
 import contextlib
 import importlib.util
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -133,9 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"skgain: warning: {warning.message}\n")
     except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        # GAINImputer's messages name its parameters; here they are options.
+        for parameter, option in _OPTIONS_OF_PARAMETERS.items():
+            message = re.sub(rf"\b{parameter}\b", option, message)
         sys.stderr.write(f"skgain: error: {message}\n")
         return 1
     return 0
+
+
+_OPTIONS_OF_PARAMETERS = {
+    "categorical_covariates": "--categorical-covariates",
+    "numerical_covariates": "--numerical-covariates",
+}
 
 
 def _impute(args: argparse.Namespace) -> None:

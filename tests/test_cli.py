@@ -222,6 +222,17 @@ def test_option_mistakes_are_explained_in_options(
     assert "`covariates`" not in error
 
 
+def test_imputer_errors_name_the_command_options(table_path, tmp_path, capsys):
+    # No covariates declared: the tissue names reach the imputer as features.
+    status = run(
+        "impute", table_path, "-o", tmp_path / "o.csv", "--sample-column", "sample"
+    )
+    error = capsys.readouterr().err
+    assert status == 1 and "'tissue'" in error
+    assert "--categorical-covariates" in error
+    assert "categorical_covariates" not in error.replace("--categorical-covariates", "")
+
+
 def test_sample_column_is_refused_for_gct(tmp_path, capsys):
     path = tmp_path / "x.gct"
     path.write_text("#1.2\n1\t2\nName\tDescription\tS1\tS2\nG1\tg1\t1\t2\n")
