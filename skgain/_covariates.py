@@ -227,6 +227,14 @@ class CovariateEncoder:
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(numerical, axis=0)
             scale = np.nanstd(numerical, axis=0)
+        overflow = np.isfinite(mean) & ~np.isfinite(scale)
+        if overflow.any():
+            j = self.roles.numerical[np.flatnonzero(overflow)[0]]
+            raise ValueError(
+                f"Numerical covariate {column_label(j, self.feature_names)} has "
+                "values too large for its spread to be computed in float64; "
+                "rescale it (for example to other units)."
+            )
         self.mean_ = np.nan_to_num(mean)
         self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         return self

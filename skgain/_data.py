@@ -113,7 +113,13 @@ class FeatureScaler:
 
 
 def _as_tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor on the memory of ``array``; read-only arrays are only read."""
+    """A tensor on the memory of ``array``; read-only arrays are only read.
+
+    An array with a negative stride (``X[::-1]``), which a tensor cannot
+    view, is copied; the callers pass blocks of rows, so one block at a time.
+    """
+    if any(stride < 0 for stride in array.strides):
+        array = array.copy()
     # torch.from_numpy warns on a read-only array, as the tensor could write
     # to it; these passes only read their input.
     with warnings.catch_warnings():

@@ -37,7 +37,7 @@ from skgain._covariates import (
     resolve_column_roles,
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
-from skgain._device import resolve_device, widest_float
+from skgain._device import float32_default, resolve_device, widest_float
 from skgain._training import (
     TrainingConfig,
     TrainingData,
@@ -509,7 +509,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         # half refitted.
         if hasattr(self, "_generator"):
             del self._generator
-        return self._fit(X)
+        with float32_default():
+            return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
@@ -696,7 +697,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         -------
         X_imputed : {ndarray, DataFrame} of shape (n_samples, n_features_out)
             ``X`` with every missing feature entry filled; covariates passed
-            through; missing indicators appended if ``add_indicator=True``.
+            through as they are, their own missing values included;
+            missing indicators appended if ``add_indicator=True``.
         """
         check_is_fitted(self)
         X_checked, features = self._validate_input(X, in_fit=False)
@@ -773,6 +775,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         rng.manual_seed(int(self._noise_seed))
         return rng
 
+    @float32_default()
     def _impute(self, X, features, rng):
         """Completed copy of ``X``, imputed one block of rows at a time.
 

@@ -228,7 +228,8 @@ def _find_onednn_linear():
         return None
     generator = torch.Generator().manual_seed(0)
     left, right, bias = (
-        torch.randn(*shape, generator=generator) for shape in [(3, 4), (4, 5), (5,)]
+        torch.randn(*shape, generator=generator, dtype=torch.float32)
+        for shape in [(3, 4), (4, 5), (5,)]
     )
     try:
         product = linear(left, right.T, bias, "none", [], "")

@@ -289,6 +289,13 @@ def test_encoder_numerical_non_numeric_names_column():
         encoder.fit(X)
 
 
+def test_encoder_numerical_too_large_for_a_spread():
+    X = pd.DataFrame({"age": [-1e200, 0.0, 1e200]})
+    names = np.array(["age"], dtype=object)
+    with pytest.raises(ValueError, match="'age' has values too large"):
+        _encoder([], [0], names=names).fit(X)
+
+
 def test_encoder_numerical_complex_rejected():
     # NumPy would drop the imaginary part with a warning and go on.
     X = pd.DataFrame({"age": np.array([40 + 1j, 50 + 0j])})

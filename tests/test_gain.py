@@ -368,6 +368,33 @@ def test_failed_fit_leaves_the_imputer_unfitted(refit):
     assert not pd.isna(imputer.transform(frame)[:, :3]).any()
 
 
+@pytest.mark.parametrize("view", ["rows", "columns"])
+def test_reversed_views_are_imputed_as_their_copies(view):
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    reversed_view = X[::-1] if view == "rows" else X[:, ::-1]
+    from_view = GAINImputer(**TINY).fit(reversed_view).transform(reversed_view)
+    copy = reversed_view.copy()
+    np.testing.assert_array_equal(
+        from_view, GAINImputer(**TINY).fit(copy).transform(copy)
+    )
+
+
+def test_a_float64_torch_default_changes_nothing():
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    reference = GAINImputer(**TINY).fit(X)
+    expected = reference.transform(X)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        imputer = GAINImputer(**TINY).fit(X)
+        assert torch.get_default_dtype() == torch.float64  # the caller's, kept
+        np.testing.assert_array_equal(imputer.transform(X), expected)
+        np.testing.assert_array_equal(reference.transform(X), expected)
+        assert imputer.loss_curve_ == reference.loss_curve_
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def test_pairs_given_as_lists_act_as_tuples():
     X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
     as_tuples = GAINImputer(
