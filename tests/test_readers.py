@@ -298,6 +298,16 @@ def test_read_expression_table_parquet(tmp_path, table):
     assert_array_equal(frame["BRCA1"], [0.0, 2.0, 4.0])
 
 
+def test_read_expression_table_parquet_with_repeated_columns(tmp_path):
+    pyarrow = pytest.importorskip("pyarrow")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    columns = [pyarrow.array([1.0, 2.0]), pyarrow.array([3.0, 4.0])]
+    path = tmp_path / "dup.parquet"
+    parquet.write_table(pyarrow.table(columns, names=["g1", "g1"]), path)
+    with pytest.raises(ValueError, match=r"Column names of .* repeat: \['g1'\]"):
+        read_expression_table(path)
+
+
 def test_read_expression_table_without_pyarrow(tmp_path, table, monkeypatch):
     path = tmp_path / "t.parquet"
     path.write_bytes(b"PAR1")

@@ -641,9 +641,20 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"Reading the Parquet file '{path}' needs pyarrow, an optional "
             "dependency: pip install skgain[parquet]"
         ) from exc
+    import pyarrow.parquet
+
     try:
+        names = pd.Index(pyarrow.parquet.read_schema(path).names)
+        if names.has_duplicates:
+            raise ValueError(
+                f"Column names of '{path}' repeat: "
+                f"{shorten(names[names.duplicated()].unique().tolist())}; each "
+                "gene and covariate needs a column of its own."
+            )
         return pd.read_parquet(path, engine="pyarrow")
     except (ValueError, OSError) as exc:
+        if str(exc).startswith("Column names of"):
+            raise
         # pyarrow's ArrowInvalid and ArrowIOError derive from these two.
         raise ValueError(f"Could not read '{path}' as a Parquet file: {exc}") from exc
 
