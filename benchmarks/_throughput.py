@@ -27,7 +27,6 @@ device's speed-up is reported against.
 import functools
 import math
 import multiprocessing
-import numbers
 import sys
 import time
 import warnings
@@ -239,20 +238,16 @@ def time_products(calls, device, n_repeats: int = 10) -> float:
     return float(np.median(times))
 
 
-def _widths(sizes) -> tuple:
-    """Hidden layer widths as GAINImputer takes them (an int is one layer)."""
-    return (int(sizes),) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-
-
 def _config(
     batch_size: int, hidden, adversarial: bool, params: dict | None = None
 ) -> TrainingConfig:
-    # GAINImputer's own defaults, so that the suite times what a user runs.
+    # GAINImputer's own defaults, so that the suite times what a user runs;
+    # widths in ``params`` win over ``hidden``, and GAINImputer reads them.
     imputer = GAINImputer(
         **{
+            "hidden_layer_sizes": hidden,
             **(params or {}),
             "batch_size": batch_size,
-            "hidden_layer_sizes": tuple(hidden),
             "adversarial": adversarial,
             "max_iter": 1,
             "early_stopping": False,
@@ -337,9 +332,6 @@ def measure_training_step(
         ``products_seconds_per_step``: the step's products alone, replayed
         by :func:`time_products` (median of ``n_steps`` replays).
     """
-    hidden_layer_sizes = _widths(
-        (gain_params or {}).get("hidden_layer_sizes", hidden_layer_sizes)
-    )
     config = _config(batch_size, hidden_layer_sizes, adversarial, gain_params)
     device = torch.device(device)
     trainer = gtex_trainer(config, n_genes, seed, device)
@@ -609,10 +601,12 @@ def run_throughput(options, out: Path) -> Path:
         if mixed_precision
         else None
     )
-    hidden = _widths(step_params.get("hidden_layer_sizes", DEFAULT_HIDDEN))
+    # The widths the steps ran, as GAINImputer read them from the parameters.
+    stepped = _config(DEFAULT_BATCH, DEFAULT_HIDDEN, True, step_params)
+    hidden = stepped.hidden_layer_sizes
     hidden_label = ",".join(map(str, hidden))
     if step_params.get("discriminator_hidden_layer_sizes") is not None:
-        discriminator = _widths(step_params["discriminator_hidden_layer_sizes"])
+        discriminator = stepped.discriminator_hidden_layer_sizes
         hidden_label += " (discriminator " + ",".join(map(str, discriminator)) + ")"
     common = dict(suite="throughput", n_genes=n_genes, hidden_layer_sizes=hidden_label)
     for row in rows:

@@ -136,15 +136,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         # GAINImputer's messages name its parameters; here they are options.
         for parameter, option in _OPTIONS_OF_PARAMETERS.items():
-            message = re.sub(rf"\b{parameter}\b", option, message)
+            message = re.sub(parameter, option, message)
         sys.stderr.write(f"skgain: error: {message}\n")
         return 1
     return 0
 
 
+# The Python parameters that messages of GAINImputer and the readers name,
+# as patterns, and the command's options that set them.
 _OPTIONS_OF_PARAMETERS = {
-    "categorical_covariates": "--categorical-covariates",
-    "numerical_covariates": "--numerical-covariates",
+    r"\bcategorical_covariates\b": "--categorical-covariates",
+    r"\bnumerical_covariates\b": "--numerical-covariates",
+    r"`covariates`": "--categorical-covariates or --numerical-covariates (and "
+    "the column of sample ids with --sample-column)",
 }
 
 
@@ -156,11 +160,8 @@ def _impute(args: argparse.Namespace) -> None:
     check_output_path(args.output)
     if args.n_imputations > 1:
         check_output_path(_std_path(args))
-    if args.save_model is not None and not args.save_model.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot save the model to {args.save_model}: the folder "
-            f"{args.save_model.parent} does not exist."
-        )
+    if args.save_model is not None:
+        _check_folder(args.save_model)
     if args.model is not None:
         imputer = load_model(args.model)
         if args.device is not None:
@@ -242,21 +243,9 @@ def read_table(
         return read_gct(path)
     if suffix == ".h5ad":
         return read_h5ad(path)
-    try:
-        return read_expression_table(
-            path, sample_column=sample_column, covariates=covariates
-        )
-    except ValueError as exc:
-        # The reader's advice names its own parameter; say it in options.
-        message, advice = str(exc), ". List covariate columns in `covariates`"
-        if not message.startswith("Gene column(s)") or advice not in message:
-            raise
-        raise ValueError(
-            message.split(advice)[0] + ". Name covariate columns with "
-            "--categorical-covariates or --numerical-covariates, and the column "
-            "of sample ids with --sample-column; every other column must hold "
-            "numbers."
-        ) from exc
+    return read_expression_table(
+        path, sample_column=sample_column, covariates=covariates
+    )
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
@@ -287,11 +276,15 @@ def check_output_path(path: Path) -> str:
             f"Writing the Parquet file {path} needs pyarrow, an optional "
             "dependency: pip install skgain[parquet]"
         )
+    _check_folder(path)
+    return suffix
+
+
+def _check_folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"Cannot write {path}: the folder {path.parent} does not exist."
         )
-    return suffix
 
 
 _OUTPUT_SUFFIXES = (

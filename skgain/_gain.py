@@ -62,7 +62,7 @@ def _auto_or(convert, value):
     return value if isinstance(value, str) else convert(value)
 
 
-def _check_table_shape(X, in_fit):
+def _check_table_shape(X, min_samples):
     """The checks of scikit-learn's ``check_array`` on the shape and kind of
     a table whose columns are not all numbers (covariates), in its words."""
     if X.ndim != 2:
@@ -71,7 +71,6 @@ def _check_table_shape(X, in_fit):
             "data either using array.reshape(-1, 1) if your data has a single "
             "feature or array.reshape(1, -1) if it contains a single sample."
         )
-    min_samples = 2 if in_fit else 1
     if X.shape[0] < min_samples:
         raise ValueError(
             f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a "
@@ -1036,7 +1035,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     "required; use X.toarray() to convert to a dense array."
                 )
             X_checked = X if isinstance(X, pd.DataFrame) else np.asarray(X)
-            _check_table_shape(X_checked, in_fit)
+            _check_table_shape(X_checked, check_params["ensure_min_samples"])
             validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
             names = getattr(self, "feature_names_in_", None)
             if in_fit:

@@ -150,6 +150,16 @@ def test_convergence_warning_is_one_line(table_path, tmp_path, capsys):
     assert error.count("\n") == 1
 
 
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Make any fit fail, for tests of what is checked before training."""
+
+    def fit(*args, **kwargs):
+        raise AssertionError("fitted before the outputs were checked")
+
+    monkeypatch.setattr("skgain._cli.GAINImputer.fit", fit)
+
+
 @pytest.mark.parametrize(
     "output, extra, message",
     [
@@ -164,12 +174,8 @@ def test_convergence_warning_is_one_line(table_path, tmp_path, capsys):
     ],
 )
 def test_outputs_are_checked_before_training(
-    table_path, tmp_path, capsys, monkeypatch, output, extra, message
+    table_path, tmp_path, capsys, no_fit, output, extra, message
 ):
-    def no_fit(*args, **kwargs):
-        raise AssertionError("fitted before the outputs were checked")
-
-    monkeypatch.setattr("skgain._cli.GAINImputer.fit", no_fit)
     extra = [a.format(tmp=tmp_path) for a in extra]
     model = tmp_path / "model.joblib"
     status = run(
@@ -188,12 +194,8 @@ def test_outputs_are_checked_before_training(
 
 
 def test_parquet_output_without_pyarrow_is_refused_first(
-    table_path, tmp_path, capsys, monkeypatch
+    table_path, tmp_path, capsys, monkeypatch, no_fit
 ):
-    def no_fit(*args, **kwargs):
-        raise AssertionError("fitted before the outputs were checked")
-
-    monkeypatch.setattr("skgain._cli.GAINImputer.fit", no_fit)
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         "importlib.util.find_spec",

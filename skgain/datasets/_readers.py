@@ -298,10 +298,9 @@ def _parse_gct_header(path, compression, stream) -> GCTLayout:
             "of its header (a tab at the end of the line?)."
         )
     if samples.has_duplicates:
-        duplicated = samples[samples.duplicated()].unique().tolist()
         raise ValueError(
             f"GCT file '{path}' has duplicated sample ids in its header: "
-            f"{shorten(duplicated)}."
+            f"{_repeats(samples)}."
         )
     return GCTLayout(path=path, compression=compression, samples=samples)
 
@@ -591,12 +590,7 @@ def _read_text_table(
             path, sep=sep, compression=compression, header=None, nrows=1, dtype=str
         )
         names = pd.Index(header.iloc[0] if len(header) else [])
-        if names.has_duplicates:
-            raise ValueError(
-                f"Column names of '{path}' repeat: "
-                f"{shorten(names[names.duplicated()].unique().tolist())}; each "
-                "gene and covariate needs a column of its own."
-            )
+        _check_unique_columns(names, path)
         text_columns = None
         if isinstance(sample_column, int | np.integer) and not isinstance(
             sample_column, bool
@@ -644,18 +638,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet
 
     try:
-        names = pd.Index(pyarrow.parquet.read_schema(path).names)
-        if names.has_duplicates:
-            raise ValueError(
-                f"Column names of '{path}' repeat: "
-                f"{shorten(names[names.duplicated()].unique().tolist())}; each "
-                "gene and covariate needs a column of its own."
-            )
+        names = pyarrow.parquet.read_schema(path).names
+    except (ValueError, OSError) as exc:
+        # pyarrow's ArrowInvalid and ArrowIOError derive from these two.
+        raise ValueError(f"Could not read '{path}' as a Parquet file: {exc}") from exc
+    _check_unique_columns(names, path)
+    try:
         return pd.read_parquet(path, engine="pyarrow")
     except (ValueError, OSError) as exc:
-        if str(exc).startswith("Column names of"):
-            raise
-        # pyarrow's ArrowInvalid and ArrowIOError derive from these two.
         raise ValueError(f"Could not read '{path}' as a Parquet file: {exc}") from exc
 
 
@@ -685,7 +675,7 @@ def _set_sample_index(table: pd.DataFrame, sample_column, path) -> pd.DataFrame:
     if index.has_duplicates:
         raise ValueError(
             f"Sample ids in column {sample_column!r} of '{path}' repeat: "
-            f"{shorten(index[index.duplicated()].unique().tolist())}."
+            f"{_repeats(index)}."
         )
     table = table.drop(columns=sample_column)
     table.index = index
@@ -820,9 +810,8 @@ def read_h5ad(
     ):
         if names.has_duplicates:
             raise ValueError(
-                f"{what} of '{path}' repeat: "
-                f"{shorten(names[names.duplicated()].unique().tolist())}; make "
-                f"them unique (AnnData's {fix}) before reading."
+                f"{what} of '{path}' repeat: {_repeats(names)}; make them "
+                f"unique (AnnData's {fix}) before reading."
             )
     values = matrix.toarray() if issparse(matrix) else np.asarray(matrix)
     genes = pd.DataFrame(
@@ -881,10 +870,23 @@ def as_name_list(names, param: str) -> list[str]:
     if not all(isinstance(name, str) for name in names):
         raise TypeError(f"{param} must hold strings, got {shorten(names)}.")
     if len(set(names)) != len(names):
-        repeated = pd.Index(names)
-        repeated = repeated[repeated.duplicated()].unique().tolist()
-        raise ValueError(f"{param} names {shorten(repeated)} more than once.")
+        raise ValueError(f"{param} names {_repeats(names)} more than once.")
     return names
+
+
+def _repeats(names) -> str:
+    """The names that occur more than once in ``names``, for a message."""
+    index = pd.Index(names)
+    return shorten(index[index.duplicated()].unique().tolist())
+
+
+def _check_unique_columns(names, path) -> None:
+    """Refuse a table whose column names repeat: each would pass for a gene."""
+    if pd.Index(names).has_duplicates:
+        raise ValueError(
+            f"Column names of '{path}' repeat: {_repeats(names)}; each gene and "
+            "covariate needs a column of its own."
+        )
 
 
 def shorten(names: list, limit: int = 10) -> str:
