@@ -23,8 +23,10 @@ the machine's matrix-multiply peak (the ``throughput`` suite).
 
 import copy
 import math
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -188,12 +190,63 @@ class TrainingDivergedError(FloatingPointError):
     """Training produced a non-finite loss and no finite checkpoint exists."""
 
 
-def _random_int16(size, generator):
-    """``size`` uniform 16-bit integers on the CPU, four per 64-bit draw."""
-    words = torch.empty((size + 3) // 4, dtype=torch.int64)
+# Draws of at least this many 64-bit words are made in two halves at once.
+PARALLEL_DRAW_WORDS = 2**16
+
+# The thread that draws the second halves, started on first use; a process
+# forked from this one starts its own (threads do not survive a fork).
+_draw_thread: ThreadPoolExecutor | None = None
+
+
+def _forget_draw_thread():
+    global _draw_thread
+    _draw_thread = None
+
+
+os.register_at_fork(after_in_child=_forget_draw_thread)
+
+
+def _fill_random_words(words, generator):
     # The full signed range: every one of the 64 bits is random.
     words.random_(-(2**63), None, generator=generator)
-    return words.view(torch.int16)[:size]
+
+
+def _random_words(n_words, generator):
+    """``n_words`` random 64-bit integers from ``generator``, on the CPU.
+
+    The CPU generator makes one number at a time on one core, which left a
+    second core idle for about 7 ms of a 200-ms training step at GTEx width.
+    So a long draw comes in two halves: the first from ``generator``, the
+    second from a generator seeded with one draw from ``generator``, on
+    another thread at the same time when PyTorch may use more than one. The
+    numbers depend only on ``generator``'s state, never on the threads.
+    """
+    words = torch.empty(n_words, dtype=torch.int64)
+    if n_words < PARALLEL_DRAW_WORDS:
+        _fill_random_words(words, generator)
+        return words
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    second_generator = torch.Generator().manual_seed(seed)
+    first_half, second_half = words[: n_words // 2], words[n_words // 2 :]
+    if torch.get_num_threads() < 2:
+        _fill_random_words(first_half, generator)
+        _fill_random_words(second_half, second_generator)
+        return words
+    global _draw_thread
+    if _draw_thread is None:
+        _draw_thread = ThreadPoolExecutor(1, thread_name_prefix="skgain-draws")
+    # Both draws release the interpreter lock while they run.
+    second = _draw_thread.submit(_fill_random_words, second_half, second_generator)
+    try:
+        _fill_random_words(first_half, generator)
+    finally:
+        second.result()
+    return words
+
+
+def _random_int16(size, generator):
+    """``size`` uniform 16-bit integers on the CPU, four per 64-bit draw."""
+    return _random_words((size + 3) // 4, generator).view(torch.int16)[:size]
 
 
 def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):
@@ -271,8 +324,8 @@ def random_normal(shape, generator, device):
     >>> from skgain._training import random_normal
     >>> rng = torch.Generator().manual_seed(0)
     >>> draws = random_normal((1000, 1000), rng, torch.device("cpu"))
-    >>> round(draws.mean().item(), 2), round(draws.std().item(), 2)
-    (0.0, 1.0)
+    >>> abs(draws.mean().item()) < 0.01, round(draws.std().item(), 2)
+    (True, 1.0)
     """
     device = torch.device(device)
     if device.type != "cpu":
@@ -282,13 +335,20 @@ def random_normal(shape, generator, device):
     bits = _random_int16(2 * n_pairs, generator)
     # Uniform u = (k + 1/2) / 65536 for k = bits + 32768 in [0, 65535]:
     # never 0, so the radius sqrt(-2 log u) is finite.
-    radius = bits[:n_pairs].to(torch.float32).add_(32768.5).log_()
-    radius.sub_(math.log(65536)).mul_(-2).sqrt_()
-    angle = bits[n_pairs : 2 * n_pairs].to(torch.float32).mul_(math.pi / 32768)
+    # float32 from the 16-bit integers in the first pass of each line (a
+    # 0-dimensional float32 operand sets the result's type).
+    radius = torch.add(bits[:n_pairs], _float32(32768.5)).log_()
+    # sqrt(-2 log u) = sqrt(2 log 65536 - 2 log(k + 1/2)), in place.
+    torch.sub(_float32(2 * math.log(65536)), radius, alpha=2, out=radius).sqrt_()
+    angle = torch.mul(bits[n_pairs : 2 * n_pairs], _float32(math.pi / 32768))
     draws = torch.empty(2 * n_pairs, dtype=torch.float32)
     torch.cos(angle, out=draws[:n_pairs]).mul_(radius)
     torch.sin(angle, out=draws[n_pairs:]).mul_(radius)
     return draws[:size].view(shape)
+
+
+def _float32(value):
+    return torch.tensor(value, dtype=torch.float32)
 
 
 def sample_training_mask(observed, observed_fraction_range, generator):
@@ -328,43 +388,96 @@ def sample_hint(mask, hint_rate, generator):
 class _WeightedBinaryCrossEntropy(torch.autograd.Function):
     """``sum(weight * BCE(logits, target))`` with a hand-written gradient.
 
-    Autograd would keep and revisit several logits-sized temporaries; here
-    the forward pass makes one (the softplus) and the backward pass one (the
-    gradient). At GTEx width, autograd's elementwise work on the losses was
-    about a fifth of a CPU training step. ``target`` is the mask, or a
-    0-dimensional 1 for the adversarial loss. BCE with logits is
-    ``softplus(l) - t*l``, without overflow for large ``|l|``, and its
-    derivative is ``sigmoid(l) - t``.
+    Autograd would keep and revisit several logits-sized temporaries. Here
+    the forward pass computes the loss and, from the same sigmoid, the
+    gradient ``(sigmoid(l) - t) * weight``, which is all it keeps; the
+    backward pass has nothing left to compute when the loss is used as it is
+    (see :func:`_times`). At GTEx width, autograd's elementwise work on the
+    losses was about a fifth of a CPU training step. ``target`` is the mask,
+    or None for a target of 1 everywhere (the adversarial loss).
+
+    BCE with logits is ``softplus(l) - t*l``. On a CPU, where a softplus
+    pass costs as much as four passes of arithmetic, it is computed as
+    ``(1 - t)*l - log(sigmoid(l))`` from the sigmoid the gradient needs:
+    equal in exact arithmetic, and in float32 off by at most about
+    ``1e-7 * |l|`` per entry (the two terms nearly cancel for large
+    negative ``l`` when ``t`` is 0). Where the sigmoid underflows to 0
+    (``l`` below about -103) the loss comes out infinite and is computed
+    again with the softplus, which never overflows; other devices always
+    use the softplus.
     """
 
     @staticmethod
     def forward(ctx, logits, target, weight):
-        per_entry = F.softplus(logits).addcmul_(target, logits, value=-1)
-        ctx.save_for_backward(logits, target, weight)
-        return torch.dot(per_entry.view(-1), weight.reshape(-1))
+        probability = torch.sigmoid(logits)
+        loss = None
+        if logits.device.type == "cpu":
+            # log(s) - (1 - t)*l, the negated BCE, in place on one temporary.
+            negated = torch.log(probability)
+            if target is not None:
+                negated.sub_(logits).addcmul_(target, logits)
+            loss = torch.dot(negated.view(-1), weight.reshape(-1)).neg_()
+            if not bool(torch.isfinite(loss)):
+                loss = None
+        if loss is None:
+            per_entry = F.softplus(logits)
+            if target is None:
+                per_entry.sub_(logits)
+            else:
+                per_entry.addcmul_(target, logits, value=-1)
+            loss = torch.dot(per_entry.view(-1), weight.reshape(-1))
+        if ctx.needs_input_grad[0]:
+            if target is None:
+                gradient = probability.sub_(1)
+            else:
+                gradient = probability.sub_(target)
+            ctx.save_for_backward(gradient.mul_(weight))
+        return loss
 
     @staticmethod
     def backward(ctx, grad_output):
-        logits, target, weight = ctx.saved_tensors
-        gradient = torch.sigmoid(logits).sub_(target)
-        gradient.mul_(weight).mul_(grad_output)
-        return gradient, None, None
+        (gradient,) = ctx.saved_tensors
+        # Out of place where the factor is not 1: a graph kept for a second
+        # backward pass still needs the saved tensor as it is.
+        return _times(gradient, grad_output), None, None
+
+
+def _times(gradient, factor, in_place=False):
+    """``gradient * factor`` for a 0-dimensional ``factor``; ``gradient`` where it is 1.
+
+    A loss given to ``backward()`` as it is, as the training step gives its
+    losses, passes down a factor of exactly 1, and multiplying by it would be
+    one more pass over a batch-by-genes tensor. Reading the factor costs
+    nothing on a CPU; on other devices it would wait for the device, so there
+    the multiplication always runs.
+    """
+    if factor.device.type == "cpu" and factor.item() == 1.0:
+        return gradient
+    return gradient.mul_(factor) if in_place else gradient * factor
 
 
 class _WeightedSquaredError(torch.autograd.Function):
-    """``sum(weight * (values - generated)**2)``, gradient for ``generated`` only."""
+    """``sum(w * (values - generated)**2)`` given ``gradient_weights = -2 * w``.
+
+    The gradient for ``generated`` is ``-2 * w * (values - generated)``: with
+    the factor -2 already in the weights, the forward pass computes it on the
+    way to the loss, and the backward pass has nothing left to compute when
+    the loss is used as it is (see :func:`_times`).
+    """
 
     @staticmethod
-    def forward(ctx, values, generated, weight):
+    def forward(ctx, values, generated, gradient_weights):
         error = values - generated
-        weighted = error * weight
-        ctx.save_for_backward(weighted)
-        return torch.dot(weighted.view(-1), error.view(-1))
+        gradient = error * gradient_weights
+        ctx.save_for_backward(gradient)
+        return torch.dot(gradient.view(-1), error.view(-1)).mul_(-0.5)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (weighted,) = ctx.saved_tensors
-        return None, weighted * (-2 * grad_output), None
+        (gradient,) = ctx.saved_tensors
+        # Out of place where the factor is not 1: a graph kept for a second
+        # backward pass still needs the saved tensor as it is.
+        return None, _times(gradient, grad_output), None
 
 
 class _FillGaps(torch.autograd.Function):
@@ -426,21 +539,23 @@ def adversarial_loss(logits, mask, weights):
     # (1 - m) * w as w - w*m: one pass instead of two.
     imputed_weights = torch.addcmul(weights, weights, mask, value=-1)
     # -log(sigmoid(l)) is the BCE against target 1.
-    return _WeightedBinaryCrossEntropy.apply(
-        logits, logits.new_ones(()), imputed_weights
-    )
+    return _WeightedBinaryCrossEntropy.apply(logits, None, imputed_weights)
 
 
-def reconstruction_loss(values, generated, target_mask):
+def reconstruction_loss(values, generated, target_mask, factor=1.0):
     """Second term of paper eq. 6: squared error on ``target_mask`` over Z2.
 
-    ``target_mask`` is boolean or 0/1 floats.
+    ``target_mask`` is boolean or 0/1 floats. The loss is multiplied by
+    ``factor`` (the ``alpha`` of eq. 6) in the per-row weights, where it
+    costs nothing, rather than afterwards, where it would cost a pass over
+    the gradient.
     """
     # Float first: reductions and products of a boolean tensor convert it
     # anyway, and summing one along rows is many times slower.
     target = target_mask.to(generated.dtype)
     count = target.sum(1, keepdim=True).clamp_min(1)
-    return _WeightedSquaredError.apply(values, generated, _per_row(target, count))
+    gradient_weights = _per_row(target, count / (-2 * factor))
+    return _WeightedSquaredError.apply(values, generated, gradient_weights)
 
 
 def build_networks(config, n_features, cardinalities, n_numerical, seed, device):
@@ -561,8 +676,8 @@ class _Trainer:
             self.generator, batch.values, mask, noise, batch.codes, batch.numerical
         )
         target = mask if config.reconstruction_entries == "input" else observed
-        loss_g = config.reconstruction_weight * reconstruction_loss(
-            batch.values, generated, target
+        loss_g = reconstruction_loss(
+            batch.values, generated, target, config.reconstruction_weight
         )
         loss_d = torch.zeros((), device=batch.values.device)
         if self.discriminator is not None:

@@ -1,6 +1,7 @@
 """Losses, random masks, network construction and the training loop of GAIN."""
 
 import copy
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -118,6 +119,33 @@ def test_adversarial_loss_is_finite_for_extreme_logits():
     assert got.item() == pytest.approx(200.0 / 3.0, rel=1e-5)
 
 
+@pytest.mark.parametrize("largest", [30.0, 200.0])
+def test_float32_losses_match_the_softplus_formula(largest):
+    """Within float32 rounding over a wide range of logits, on either side.
+
+    Logits below about -103 make the sigmoid 0, so 200 checks the exact path.
+    """
+    generator = _seeded(8)
+    logits = torch.linspace(-largest, largest, 4001).reshape(1, -1)
+    mask = (torch.rand(logits.shape, generator=generator) < 0.5).float()
+    weights = unrevealed_weights(torch.ones_like(logits))
+    exact_logits = logits.double()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    expected_d = (
+        weights.double() * bce(exact_logits, mask.double(), reduction="none")
+    ).sum()
+    expected_a = (
+        weights.double()
+        * (1 - mask.double())
+        * torch.nn.functional.softplus(-exact_logits)
+    ).sum()
+    got_d = discriminator_loss(logits, mask, weights)
+    got_a = adversarial_loss(logits, mask, weights)
+    assert got_d.dtype == got_a.dtype == torch.float32
+    assert got_d.item() == pytest.approx(expected_d.item(), rel=1e-5)
+    assert got_a.item() == pytest.approx(expected_a.item(), rel=1e-5)
+
+
 def test_reconstruction_loss_matches_eq6_second_term():
     values = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
     generated = np.array([[0.0, 2.5, 1.0], [1.5, 1.0, 4.0]])
@@ -185,6 +213,42 @@ def test_hand_written_gradients_match_autograd():
         assert torch.autograd.gradcheck(fused, (point.clone().requires_grad_(),))
 
 
+def test_reconstruction_loss_factor_scales_value_and_gradient():
+    generator = _seeded(2)
+    values, point = torch.randn(2, 5, 9, generator=generator, dtype=torch.float64)
+    target = (torch.rand(5, 9, generator=generator) < 0.7).double()
+    plain = point.clone().requires_grad_(True)
+    reconstruction_loss(values, plain, target).backward()
+    for factor in [10.0, 0.0]:
+        scaled = point.clone().requires_grad_(True)
+        loss = reconstruction_loss(values, scaled, target, factor)
+        loss.backward()
+        expected_loss = factor * reconstruction_loss(values, point, target)
+        torch.testing.assert_close(loss, expected_loss)
+        torch.testing.assert_close(scaled.grad, factor * plain.grad)
+
+
+@pytest.mark.parametrize("factor", [1.0, 2.0])
+def test_fused_loss_gradients_survive_repeated_backward(factor):
+    """A kept graph gives the same gradient on every pass, factor 1 or not."""
+    generator = _seeded(6)
+    values, point = torch.randn(2, 4, 7, generator=generator, dtype=torch.float64)
+    mask = (torch.rand(4, 7, generator=generator) < 0.5).double()
+    weights = unrevealed_weights(torch.ones(4, 7, dtype=torch.float64))
+    for loss_of in [
+        lambda x: reconstruction_loss(values, x, mask),
+        lambda x: discriminator_loss(x, mask, weights),
+        lambda x: adversarial_loss(x, mask, weights),
+    ]:
+        x = point.clone().requires_grad_(True)
+        loss = factor * loss_of(x)
+        loss.backward(retain_graph=True)
+        first = x.grad.clone()
+        for passes in [2, 3]:
+            loss.backward(retain_graph=True)
+            torch.testing.assert_close(x.grad, passes * first)
+
+
 def test_fill_gaps_is_exact_and_passes_gradient_to_gaps_only():
     generated = torch.tensor([[1.5, -2.0, 3.0], [0.25, 7.0, -1.0]], requires_grad=True)
     values = torch.tensor([[9.0, 0.0, 0.1], [0.0, 0.3, 5.0]])
@@ -226,6 +290,51 @@ def test_random_bernoulli_uses_every_bit():
     # Near-certain draws use the top bits too: p = 1 - 2**-16 is not p = 1.
     nearly = random_bernoulli(torch.full((4, 1), 1 - 2**-15), 2**16, _seeded(1))
     assert 0 < (~nearly).sum() < 32
+
+
+def test_long_draws_do_not_depend_on_threads():
+    """A long draw is made in two halves, the same whatever the thread count."""
+    n_words = 2 * training.PARALLEL_DRAW_WORDS + 3
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = training._random_words(n_words, _seeded(9))
+        torch.set_num_threads(2)
+        two = training._random_words(n_words, _seeded(9))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, two)
+    assert not torch.equal(one, training._random_words(n_words, _seeded(10)))
+    # The second half is a stream of its own, not a copy of the first.
+    half = n_words // 2
+    first, second = one[:half].view(torch.int16), one[half : 2 * half].view(torch.int16)
+    assert (first == second).double().mean() < 0.001
+    correlation = np.corrcoef(first.double(), second.double())[0, 1]
+    assert abs(correlation) < 0.01
+    # Every 16-bit value about equally often: mean -1/2, spread 2**16 / sqrt(12).
+    bits = one.view(torch.int16).double()
+    assert abs(bits.mean() + 0.5) < 100
+    assert bits.std().item() == pytest.approx(2**16 / 12**0.5, rel=0.01)
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
+)
+def test_long_draws_in_a_forked_process():
+    """A child forked after a long draw draws without the parent's thread."""
+    n_words = training.PARALLEL_DRAW_WORDS
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        training._random_words(n_words, _seeded(0))
+        assert training._draw_thread is not None
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1) as pool:
+            result = pool.apply_async(training._random_words, (n_words, _seeded(1)))
+            child = result.get(timeout=60)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(child, training._random_words(n_words, _seeded(1)))
 
 
 def test_random_bernoulli_reproducible_with_seed():
@@ -748,9 +857,9 @@ def test_train_reconstruction_target(monkeypatch, entries):
     real_loss = training.reconstruction_loss
     seen = []
 
-    def spy(values, generated, target_mask):
+    def spy(values, generated, target_mask, *args):
         seen.append(target_mask.detach().clone())
-        return real_loss(values, generated, target_mask)
+        return real_loss(values, generated, target_mask, *args)
 
     monkeypatch.setattr(training, "reconstruction_loss", spy)
     data = _data()
