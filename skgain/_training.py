@@ -13,12 +13,13 @@ and small batches make noisy.
 
 Speed: at GTEx width (12,557 genes) a step's matrix products are only about
 half its time on a CPU; the rest is passes over batch-by-genes tensors. So
-the losses are autograd Functions with hand-written gradients (one temporary
-each way), the masks come from 16 random bits per entry rather than a float
-and the noise from 16-bit uniforms (:func:`random_normal`), and the step
-avoids ``where()`` on boolean masks, which is several times
-slower than arithmetic on a CPU. ``benchmarks/`` measures the step against
-the machine's matrix-multiply peak (the ``throughput`` suite).
+the losses are autograd Functions that compute their gradients in the
+forward pass, the masks come from 16 random bits per entry rather than a
+float (long draws in two halves on two threads) and the noise from 16-bit
+uniforms (:func:`random_normal`), and the step avoids ``where()`` on
+boolean masks, which is several times slower than arithmetic on a CPU.
+``benchmarks/`` measures the step against the machine's matrix-multiply
+peak (the ``throughput`` suite).
 """
 
 import copy
