@@ -261,6 +261,27 @@ def test_read_expression_table_keeps_numeric_looking_ids(tmp_path, sample_column
 
 
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
+@pytest.mark.parametrize("sample_column", ["sample", 0])
+def test_read_expression_table_ids_that_read_as_missing(tmp_path, name, sample_column):
+    # "NA", "null" or "None" are sample ids in the sample column, while the
+    # same strings still mark missing values among the genes.
+    sep = "," if ".csv" in name else "\t"
+    rows = [["sample", "TP53", "BRCA1"], ["NA", "1", "NA"], ["null", "NA", "2"]]
+    rows += [["None", "3", ""], ["s4", "4", "5"]]
+    path = write(tmp_path / name, "".join(sep.join(row) + "\n" for row in rows))
+    frame = read_expression_table(path, sample_column=sample_column)
+    assert frame.index.tolist() == ["NA", "null", "None", "s4"]
+    assert_array_equal(frame["TP53"], [1.0, np.nan, 3.0, 4.0])
+    assert_array_equal(frame["BRCA1"], [np.nan, 2.0, np.nan, 5.0])
+    # An empty id is still no id.
+    path.unlink()
+    rows[2][0] = ""
+    path = write(tmp_path / name, "".join(sep.join(row) + "\n" for row in rows))
+    with pytest.raises(ValueError, match=r"is empty in row\(s\) \[1\]"):
+        read_expression_table(path, sample_column=sample_column)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
 def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
     # pandas would read the second A as "A.2", a gene that does not exist.
     sep = "," if ".csv" in name else "\t"

@@ -469,8 +469,9 @@ def read_expression_table(
 
     sample_column : str or int, default=None
         Column holding the sample ids, by name or position, which becomes the
-        index (read as strings, so ids such as ``007`` keep their zeros).
-        ``None`` keeps the index the file gives: a range for text files, the
+        index (read as strings, so ids such as ``007`` keep their zeros, and
+        as written, so a sample named ``NA`` or ``null`` keeps its name; an
+        empty id is an error). ``None`` keeps the index the file gives: a range for text files, the
         stored index for Parquet files written by pandas.
 
     covariates : iterable of str, default=None
@@ -591,16 +592,36 @@ def _read_text_table(
         )
         names = pd.Index(header.iloc[0] if len(header) else [])
         _check_unique_columns(names, path)
-        text_columns = None
+        position = None
         if isinstance(sample_column, int | np.integer) and not isinstance(
             sample_column, bool
         ):
             if -len(names) <= sample_column < len(names):
                 # By position: an empty header cell has no name to go by.
-                text_columns = {int(sample_column) % len(names): str}
-        elif sample_column is not None:
-            text_columns = {sample_column: str}
-        return pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
+                position = int(sample_column) % len(names)
+        elif sample_column is not None and sample_column in set(names):
+            position = names.get_loc(sample_column)
+        if position is None:
+            return pd.read_csv(path, sep=sep, compression=compression)
+        table = pd.read_csv(
+            path, sep=sep, compression=compression, dtype={position: str}
+        )
+        ids = table.iloc[:, position]
+        if ids.isna().any():
+            # Read as missing values: empty fields, but also ids such as "NA"
+            # or "null". Only this column is read again, as written, because
+            # turning off pandas' missing-value strings for the whole table
+            # would also keep them from marking missing expression values.
+            table.iloc[:, position] = pd.read_csv(
+                path,
+                sep=sep,
+                compression=compression,
+                usecols=[position],
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+            ).iloc[:, 0]
+        return table
     except pd.errors.EmptyDataError as exc:
         raise ValueError(
             f"'{path}' is empty; expected a {what}-separated table."
