@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 from skgain._device import widest_float
@@ -226,8 +227,7 @@ def _random_words(n_words, generator):
     if n_words < PARALLEL_DRAW_WORDS:
         _fill_random_words(words, generator)
         return words
-    seed = int(torch.randint(2**62, (1,), generator=generator))
-    second_generator = torch.Generator().manual_seed(seed)
+    second_generator = _generator_drawn_from(generator)
     first_half, second_half = words[: n_words // 2], words[n_words // 2 :]
     if torch.get_num_threads() < 2:
         _fill_random_words(first_half, generator)
@@ -243,6 +243,71 @@ def _random_words(n_words, generator):
     finally:
         second.result()
     return words
+
+
+# Where a CPU torch.Generator's state (torch.Generator.get_state()) keeps the
+# Mersenne Twister's 624 32-bit words, one per 64-bit slot, after the initial
+# seed (8 bytes), two counters (4 + 4) and the next position (8).
+_STATE_WORDS = slice(24, 24 + 624 * 8)
+# Whether that layout holds in this PyTorch; checked on first use.
+_full_state_seeding: bool | None = None
+
+
+def _generator_with_words(words: torch.Tensor) -> torch.Generator:
+    """A CPU generator whose Mersenne Twister state is ``words`` (624 of them)."""
+    state = torch.Generator().get_state()
+    state[_STATE_WORDS].view(torch.int64).copy_(words)
+    generator = torch.Generator()
+    generator.set_state(state)
+    return generator
+
+
+def _state_layout_holds() -> bool:
+    """Whether generators made by :func:`_generator_with_words` draw as expected.
+
+    Expected: as NumPy's MT19937 with the same 624 words.
+    """
+    words = np.arange(1, 625, dtype=np.uint64) * 2654435761 % 2**32
+    try:
+        draws = torch.empty(8, dtype=torch.int64).random_(
+            -(2**63),
+            None,
+            generator=_generator_with_words(torch.from_numpy(words.astype(np.int64))),
+        )
+    except (RuntimeError, ValueError, TypeError):
+        return False
+    reference = np.random.MT19937()
+    reference.state = {
+        "bit_generator": "MT19937",
+        "state": {"key": words.astype(np.uint32), "pos": 624},
+    }
+    # torch makes each 64-bit number from two 32-bit outputs, the first high.
+    halves = reference.random_raw(16).reshape(8, 2)
+    expected = ((halves[:, 0] << np.uint64(32)) | halves[:, 1]).view(np.int64)
+    return np.array_equal(draws.numpy(), expected)
+
+
+def _generator_drawn_from(generator: torch.Generator) -> torch.Generator:
+    """A new CPU generator whose whole state is drawn from ``generator``.
+
+    Seeding with ``manual_seed`` would use 32 bits of a seed, so that two of
+    a long fit's tens of thousands of draws would share a stream with a
+    chance of about one in ten; 624 words drawn from ``generator`` make
+    such a repeat as unlikely as one in ``generator``'s own stream. Where
+    PyTorch lays out its state otherwise than this module expects, a 32-bit
+    seed it is.
+    """
+    global _full_state_seeding
+    if _full_state_seeding is None:
+        _full_state_seeding = _state_layout_holds()
+    if not _full_state_seeding:
+        seed = int(torch.randint(2**32, (1,), generator=generator))
+        return torch.Generator().manual_seed(seed)
+    words = torch.randint(2**32, (624,), generator=generator)
+    # The twister's first word counts by its top bit only: setting it keeps
+    # the state from being all zeros, as NumPy's seeding does.
+    words[0] = 2**31
+    return _generator_with_words(words)
 
 
 def _random_int16(size, generator):
@@ -402,10 +467,10 @@ class _WeightedBinaryCrossEntropy(torch.autograd.Function):
     ``(1 - t)*l - log(sigmoid(l))`` from the sigmoid the gradient needs:
     equal in exact arithmetic, and in float32 off by at most about
     ``1e-7 * |l|`` per entry (the two terms nearly cancel for large
-    negative ``l`` when ``t`` is 0). Where the sigmoid underflows to 0
-    (``l`` below about -103) the loss comes out infinite and is computed
+    negative ``l`` when ``t`` is 0). Where the float32 sigmoid is 0 (``l``
+    below about -88.7) the loss comes out infinite or NaN and is computed
     again with the softplus, which never overflows; other devices always
-    use the softplus.
+    use the softplus. The gradient is not differentiable again.
     """
 
     @staticmethod
@@ -436,14 +501,17 @@ class _WeightedBinaryCrossEntropy(torch.autograd.Function):
         return loss
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_output):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
         (gradient,) = ctx.saved_tensors
         # Out of place where the factor is not 1: a graph kept for a second
         # backward pass still needs the saved tensor as it is.
         return _times(gradient, grad_output), None, None
 
 
-def _times(gradient, factor, in_place=False):
+def _times(gradient, factor):
     """``gradient * factor`` for a 0-dimensional ``factor``; ``gradient`` where it is 1.
 
     A loss given to ``backward()`` as it is, as the training step gives its
@@ -454,7 +522,7 @@ def _times(gradient, factor, in_place=False):
     """
     if factor.device.type == "cpu" and factor.item() == 1.0:
         return gradient
-    return gradient.mul_(factor) if in_place else gradient * factor
+    return gradient * factor
 
 
 class _WeightedSquaredError(torch.autograd.Function):
@@ -474,6 +542,7 @@ class _WeightedSquaredError(torch.autograd.Function):
         return torch.dot(gradient.view(-1), error.view(-1)).mul_(-0.5)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_output):
         (gradient,) = ctx.saved_tensors
         # Out of place where the factor is not 1: a graph kept for a second

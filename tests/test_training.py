@@ -123,7 +123,8 @@ def test_adversarial_loss_is_finite_for_extreme_logits():
 def test_float32_losses_match_the_softplus_formula(largest):
     """Within float32 rounding over a wide range of logits, on either side.
 
-    Logits below about -103 make the sigmoid 0, so 200 checks the exact path.
+    The float32 sigmoid is 0 below about -88.7, so 200 checks the softplus
+    the losses fall back to there, and 30 the formula through the sigmoid.
     """
     generator = _seeded(8)
     logits = torch.linspace(-largest, largest, 4001).reshape(1, -1)
@@ -228,6 +229,39 @@ def test_reconstruction_loss_factor_scales_value_and_gradient():
         torch.testing.assert_close(scaled.grad, factor * plain.grad)
 
 
+def test_fused_losses_with_only_the_weights_requiring_grad():
+    logits, mask = torch.randn(3, 5), torch.ones(3, 5)
+    weights = unrevealed_weights(torch.ones(3, 5)).requires_grad_(True)
+    for loss_of in [discriminator_loss, adversarial_loss]:
+        loss_of(logits, mask, weights).backward()
+    assert weights.grad is None  # the losses give gradients for the logits only
+
+
+def test_fused_loss_gradients_refuse_a_second_derivative():
+    """Differentiating the hand-written gradients again raises, never misleads.
+
+    With a factor that itself requires grad, the gradient has a graph (through
+    the factor) but none back to the logits: without the refusal, a second
+    derivative for them would silently come out as nothing.
+    """
+    generator = _seeded(4)
+    point, values = torch.randn(2, 3, 4, generator=generator, dtype=torch.float64)
+    mask = torch.ones(3, 4, dtype=torch.float64)
+    weights = unrevealed_weights(torch.ones(3, 4, dtype=torch.float64))
+    for loss_of in [
+        lambda x: discriminator_loss(x, mask, weights),
+        lambda x: adversarial_loss(x, mask, weights),
+        lambda x: reconstruction_loss(values, x, mask),
+    ]:
+        x = point.clone().requires_grad_(True)
+        factor = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        (gradient,) = torch.autograd.grad(
+            loss_of(x), x, grad_outputs=factor, create_graph=True
+        )
+        with pytest.raises(RuntimeError, match="once_differentiable"):
+            gradient.sum().backward()
+
+
 @pytest.mark.parametrize("factor", [1.0, 2.0])
 def test_fused_loss_gradients_survive_repeated_backward(factor):
     """A kept graph gives the same gradient on every pass, factor 1 or not."""
@@ -315,6 +349,40 @@ def test_long_draws_do_not_depend_on_threads():
     bits = one.view(torch.int16).double()
     assert abs(bits.mean() + 0.5) < 100
     assert bits.std().item() == pytest.approx(2**16 / 12**0.5, rel=0.01)
+
+
+def test_second_half_generator_takes_a_whole_state_from_the_first():
+    """624 words of the first generator make the second's Mersenne Twister state.
+
+    Checked against NumPy's MT19937 given the same state, so that a change in
+    how PyTorch lays out a generator's state cannot go unnoticed.
+    """
+    assert training._state_layout_holds()
+    second = training._generator_drawn_from(_seeded(12))
+    words = torch.randint(2**32, (624,), generator=_seeded(12)).numpy()
+    words[0] = 2**31
+    reference = np.random.MT19937()
+    reference.state = {
+        "bit_generator": "MT19937",
+        "state": {"key": words.astype(np.uint32), "pos": 624},
+    }
+    halves = reference.random_raw(8).reshape(4, 2)
+    expected = (halves[:, 0] << np.uint64(32)) | halves[:, 1]
+    draws = torch.empty(4, dtype=torch.int64).random_(-(2**63), None, generator=second)
+    np.testing.assert_array_equal(draws.numpy().view(np.uint64), expected)
+
+
+def test_second_half_generator_without_the_expected_layout(monkeypatch):
+    """Where the layout differs, a 32-bit seed drawn from the first generator."""
+    monkeypatch.setattr(training, "_full_state_seeding", False)
+    n_words = 2 * training.PARALLEL_DRAW_WORDS
+    one = training._random_words(n_words, _seeded(9))
+    assert torch.equal(one, training._random_words(n_words, _seeded(9)))
+    seed = int(torch.randint(2**32, (1,), generator=_seeded(9)))
+    second = torch.empty(n_words // 2, dtype=torch.int64).random_(
+        -(2**63), None, generator=torch.Generator().manual_seed(seed)
+    )
+    assert torch.equal(one[n_words // 2 :], second)
 
 
 @pytest.mark.skipif(

@@ -471,8 +471,9 @@ def read_expression_table(
         Column holding the sample ids, by name or position, which becomes the
         index (read as strings, so ids such as ``007`` keep their zeros, and
         as written, so a sample named ``NA`` or ``null`` keeps its name; an
-        empty id is an error). ``None`` keeps the index the file gives: a range for text files, the
-        stored index for Parquet files written by pandas.
+        empty id is an error). ``None`` keeps the index the file gives: a
+        range for text files, the stored index for Parquet files written by
+        pandas.
 
     covariates : iterable of str, default=None
         Columns that are sample covariates rather than genes; they are kept
