@@ -15,19 +15,17 @@ Speed: at GTEx width (12,557 genes) a step's matrix products are only about
 half its time on a CPU; the rest is passes over batch-by-genes tensors. So
 the losses are autograd Functions that compute their gradients in the
 forward pass, the masks come from 16 random bits per entry rather than a
-float (long draws in two halves on two threads) and the noise from 16-bit
-uniforms (:func:`random_normal`), and the step avoids ``where()`` on
-boolean masks, which is several times slower than arithmetic on a CPU.
+float and the noise from 16-bit uniforms (:func:`random_normal`), and the
+step avoids ``where()`` on boolean masks, which is several times slower
+than arithmetic on a CPU.
 ``benchmarks/`` measures the step against the machine's matrix-multiply
 peak (the ``throughput`` suite).
 """
 
 import copy
 import math
-import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -192,127 +190,12 @@ class TrainingDivergedError(FloatingPointError):
     """Training produced a non-finite loss and no finite checkpoint exists."""
 
 
-# Draws of at least this many 64-bit words are made in two halves at once.
-PARALLEL_DRAW_WORDS = 2**16
-
-# The thread that draws the second halves, started on first use; a process
-# forked from this one starts its own (threads do not survive a fork).
-_draw_thread: ThreadPoolExecutor | None = None
-
-
-def _forget_draw_thread():
-    global _draw_thread
-    _draw_thread = None
-
-
-os.register_at_fork(after_in_child=_forget_draw_thread)
-
-
-def _fill_random_words(words, generator):
-    # The full signed range: every one of the 64 bits is random.
-    words.random_(-(2**63), None, generator=generator)
-
-
-def _random_words(n_words, generator):
-    """``n_words`` random 64-bit integers from ``generator``, on the CPU.
-
-    The CPU generator makes one number at a time on one core, which left a
-    second core idle for about 7 ms of a 200-ms training step at GTEx width.
-    So a long draw comes in two halves: the first from ``generator``, the
-    second from a generator seeded with one draw from ``generator``, on
-    another thread at the same time when PyTorch may use more than one. The
-    numbers depend only on ``generator``'s state, never on the threads.
-    """
-    words = torch.empty(n_words, dtype=torch.int64)
-    if n_words < PARALLEL_DRAW_WORDS:
-        _fill_random_words(words, generator)
-        return words
-    second_generator = _generator_drawn_from(generator)
-    first_half, second_half = words[: n_words // 2], words[n_words // 2 :]
-    if torch.get_num_threads() < 2:
-        _fill_random_words(first_half, generator)
-        _fill_random_words(second_half, second_generator)
-        return words
-    global _draw_thread
-    if _draw_thread is None:
-        _draw_thread = ThreadPoolExecutor(1, thread_name_prefix="skgain-draws")
-    # Both draws release the interpreter lock while they run.
-    second = _draw_thread.submit(_fill_random_words, second_half, second_generator)
-    try:
-        _fill_random_words(first_half, generator)
-    finally:
-        second.result()
-    return words
-
-
-# Where a CPU torch.Generator's state (torch.Generator.get_state()) keeps the
-# Mersenne Twister's 624 32-bit words, one per 64-bit slot, after the initial
-# seed (8 bytes), two counters (4 + 4) and the next position (8).
-_STATE_WORDS = slice(24, 24 + 624 * 8)
-# Whether that layout holds in this PyTorch; checked on first use.
-_full_state_seeding: bool | None = None
-
-
-def _generator_with_words(words: torch.Tensor) -> torch.Generator:
-    """A CPU generator whose Mersenne Twister state is ``words`` (624 of them)."""
-    state = torch.Generator().get_state()
-    state[_STATE_WORDS].view(torch.int64).copy_(words)
-    generator = torch.Generator()
-    generator.set_state(state)
-    return generator
-
-
-def _state_layout_holds() -> bool:
-    """Whether generators made by :func:`_generator_with_words` draw as expected.
-
-    Expected: as NumPy's MT19937 with the same 624 words.
-    """
-    words = np.arange(1, 625, dtype=np.uint64) * 2654435761 % 2**32
-    try:
-        draws = torch.empty(8, dtype=torch.int64).random_(
-            -(2**63),
-            None,
-            generator=_generator_with_words(torch.from_numpy(words.astype(np.int64))),
-        )
-    except (RuntimeError, ValueError, TypeError):
-        return False
-    reference = np.random.MT19937()
-    reference.state = {
-        "bit_generator": "MT19937",
-        "state": {"key": words.astype(np.uint32), "pos": 624},
-    }
-    # torch makes each 64-bit number from two 32-bit outputs, the first high.
-    halves = reference.random_raw(16).reshape(8, 2)
-    expected = ((halves[:, 0] << np.uint64(32)) | halves[:, 1]).view(np.int64)
-    return np.array_equal(draws.numpy(), expected)
-
-
-def _generator_drawn_from(generator: torch.Generator) -> torch.Generator:
-    """A new CPU generator whose whole state is drawn from ``generator``.
-
-    Seeding with ``manual_seed`` would use 32 bits of a seed, so that two of
-    a long fit's tens of thousands of draws would share a stream with a
-    chance of about one in ten; 624 words drawn from ``generator`` make
-    such a repeat as unlikely as one in ``generator``'s own stream. Where
-    PyTorch lays out its state otherwise than this module expects, a 32-bit
-    seed it is.
-    """
-    global _full_state_seeding
-    if _full_state_seeding is None:
-        _full_state_seeding = _state_layout_holds()
-    if not _full_state_seeding:
-        seed = int(torch.randint(2**32, (1,), generator=generator))
-        return torch.Generator().manual_seed(seed)
-    words = torch.randint(2**32, (624,), generator=generator)
-    # The twister's first word counts by its top bit only: setting it keeps
-    # the state from being all zeros, as NumPy's seeding does.
-    words[0] = 2**31
-    return _generator_with_words(words)
-
-
 def _random_int16(size, generator):
     """``size`` uniform 16-bit integers on the CPU, four per 64-bit draw."""
-    return _random_words((size + 3) // 4, generator).view(torch.int16)[:size]
+    words = torch.empty((size + 3) // 4, dtype=torch.int64)
+    # The full signed range: every one of the 64 bits is random.
+    words.random_(-(2**63), None, generator=generator)
+    return words.view(torch.int16)[:size]
 
 
 def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):

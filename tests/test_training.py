@@ -1,7 +1,6 @@
 """Losses, random masks, network construction and the training loop of GAIN."""
 
 import copy
-import multiprocessing
 
 import numpy as np
 import pytest
@@ -324,85 +323,6 @@ def test_random_bernoulli_uses_every_bit():
     # Near-certain draws use the top bits too: p = 1 - 2**-16 is not p = 1.
     nearly = random_bernoulli(torch.full((4, 1), 1 - 2**-15), 2**16, _seeded(1))
     assert 0 < (~nearly).sum() < 32
-
-
-def test_long_draws_do_not_depend_on_threads():
-    """A long draw is made in two halves, the same whatever the thread count."""
-    n_words = 2 * training.PARALLEL_DRAW_WORDS + 3
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        one = training._random_words(n_words, _seeded(9))
-        torch.set_num_threads(2)
-        two = training._random_words(n_words, _seeded(9))
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.equal(one, two)
-    assert not torch.equal(one, training._random_words(n_words, _seeded(10)))
-    # The second half is a stream of its own, not a copy of the first.
-    half = n_words // 2
-    first, second = one[:half].view(torch.int16), one[half : 2 * half].view(torch.int16)
-    assert (first == second).double().mean() < 0.001
-    correlation = np.corrcoef(first.double(), second.double())[0, 1]
-    assert abs(correlation) < 0.01
-    # Every 16-bit value about equally often: mean -1/2, spread 2**16 / sqrt(12).
-    bits = one.view(torch.int16).double()
-    assert abs(bits.mean() + 0.5) < 100
-    assert bits.std().item() == pytest.approx(2**16 / 12**0.5, rel=0.01)
-
-
-def test_second_half_generator_takes_a_whole_state_from_the_first():
-    """624 words of the first generator make the second's Mersenne Twister state.
-
-    Checked against NumPy's MT19937 given the same state, so that a change in
-    how PyTorch lays out a generator's state cannot go unnoticed.
-    """
-    assert training._state_layout_holds()
-    second = training._generator_drawn_from(_seeded(12))
-    words = torch.randint(2**32, (624,), generator=_seeded(12)).numpy()
-    words[0] = 2**31
-    reference = np.random.MT19937()
-    reference.state = {
-        "bit_generator": "MT19937",
-        "state": {"key": words.astype(np.uint32), "pos": 624},
-    }
-    halves = reference.random_raw(8).reshape(4, 2)
-    expected = (halves[:, 0] << np.uint64(32)) | halves[:, 1]
-    draws = torch.empty(4, dtype=torch.int64).random_(-(2**63), None, generator=second)
-    np.testing.assert_array_equal(draws.numpy().view(np.uint64), expected)
-
-
-def test_second_half_generator_without_the_expected_layout(monkeypatch):
-    """Where the layout differs, a 32-bit seed drawn from the first generator."""
-    monkeypatch.setattr(training, "_full_state_seeding", False)
-    n_words = 2 * training.PARALLEL_DRAW_WORDS
-    one = training._random_words(n_words, _seeded(9))
-    assert torch.equal(one, training._random_words(n_words, _seeded(9)))
-    seed = int(torch.randint(2**32, (1,), generator=_seeded(9)))
-    second = torch.empty(n_words // 2, dtype=torch.int64).random_(
-        -(2**63), None, generator=torch.Generator().manual_seed(seed)
-    )
-    assert torch.equal(one[n_words // 2 :], second)
-
-
-@pytest.mark.skipif(
-    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
-)
-def test_long_draws_in_a_forked_process():
-    """A child forked after a long draw draws without the parent's thread."""
-    n_words = training.PARALLEL_DRAW_WORDS
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        training._random_words(n_words, _seeded(0))
-        assert training._draw_thread is not None
-        context = multiprocessing.get_context("fork")
-        with context.Pool(1) as pool:
-            result = pool.apply_async(training._random_words, (n_words, _seeded(1)))
-            child = result.get(timeout=60)
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.equal(child, training._random_words(n_words, _seeded(1)))
 
 
 def test_random_bernoulli_reproducible_with_seed():
