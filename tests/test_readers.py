@@ -281,6 +281,18 @@ def test_read_expression_table_ids_that_read_as_missing(tmp_path, name, sample_c
         read_expression_table(path, sample_column=sample_column)
 
 
+def test_read_expression_table_columns_named_like_missing_values(tmp_path):
+    # A column named "NA" or "null" is a name: it can hold the sample ids,
+    # and two such names are not a repeated missing name.
+    path = tmp_path / "t.csv"
+    path.write_text("NA,null,TP53\n007,1,NA\nnull,2,3\n")
+    frame = read_expression_table(path, sample_column="NA")
+    assert frame.index.tolist() == ["007", "null"]
+    assert frame.index.name == "NA"
+    assert frame.columns.tolist() == ["null", "TP53"]
+    assert_array_equal(frame["TP53"], [np.nan, 3.0])
+
+
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
 def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
     # pandas would read the second A as "A.2", a gene that does not exist.

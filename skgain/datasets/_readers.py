@@ -497,7 +497,7 @@ def read_expression_table(
     ValueError
         If the suffix is not one of those above, the content cannot be read
         in the format the suffix names, a named column is missing, a gene
-        column is not numeric or sample ids repeat.
+        column is not numeric, a sample id is empty or sample ids repeat.
     ImportError
         If a Parquet file is read without pyarrow installed.
 
@@ -583,13 +583,23 @@ def _read_text_table(
 
     Read as text, not parsed as numbers and turned back into strings: ids
     such as ``007`` keep their zeros, and ``1.10`` and ``1.1`` stay two ids.
+    And read as written: ids that pandas reads as missing values (``NA``,
+    ``null``, ``None``, ...) keep their names; only an empty field is no id.
     """
     what = "tab" if sep == "\t" else "comma"
     try:
         # The header as written: pandas would rename a repeated column name
-        # ("A" and "A.1"), and a repeated gene would pass for two.
+        # ("A" and "A.1"), and a repeated gene would pass for two; and a
+        # column named "NA" is a name, not a missing value.
         header = pd.read_csv(
-            path, sep=sep, compression=compression, header=None, nrows=1, dtype=str
+            path,
+            sep=sep,
+            compression=compression,
+            header=None,
+            nrows=1,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
         )
         names = pd.Index(header.iloc[0] if len(header) else [])
         _check_unique_columns(names, path)
@@ -608,7 +618,10 @@ def _read_text_table(
             path, sep=sep, compression=compression, dtype={position: str}
         )
         ids = table.iloc[:, position]
-        if ids.isna().any():
+        # (Rows one field longer than the header give pandas an index of
+        # their first fields, and columns that no longer line up with
+        # positions: such a table keeps what it read.)
+        if ids.isna().any() and isinstance(table.index, pd.RangeIndex):
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
             # turning off pandas' missing-value strings for the whole table
