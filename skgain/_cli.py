@@ -145,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # The Python parameters that messages of GAINImputer and the readers name,
 # as patterns, and the command's options that set them.
 _OPTIONS_OF_PARAMETERS = {
+    r"with sample_column=None": "without --sample-column",
     r"\bcategorical_covariates\b": "--categorical-covariates",
     r"\bnumerical_covariates\b": "--numerical-covariates",
     r"`covariates`": "--categorical-covariates or --numerical-covariates (and "

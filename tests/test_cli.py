@@ -243,6 +243,16 @@ def test_sample_column_is_refused_for_gct(tmp_path, capsys):
     assert "--sample-column applies to CSV" in capsys.readouterr().err
 
 
+def test_rows_longer_than_the_header_with_sample_column(tmp_path, capsys):
+    path = tmp_path / "x.csv"
+    path.write_text("sample,TP53\nr1,S1,1\nr2,S2,2\n")
+    status = run("impute", path, "-o", tmp_path / "o.csv", "--sample-column", "sample")
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "one field more than its header" in error
+    assert "read it without --sample-column to take those row names" in error
+
+
 def test_unknown_output_format(table_path, tmp_path, capsys):
     status = run("impute", table_path, "-o", tmp_path / "out.xlsx", *COMMON)
     assert status == 1

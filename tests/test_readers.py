@@ -293,6 +293,19 @@ def test_read_expression_table_columns_named_like_missing_values(tmp_path):
     assert_array_equal(frame["TP53"], [np.nan, 3.0])
 
 
+@pytest.mark.parametrize("sample_column", ["sample", 0, "other"])
+def test_read_expression_table_rows_longer_than_the_header(tmp_path, sample_column):
+    # R's write.table writes row names without a header field: pandas takes
+    # them as the index, and "sample" then names the second field, S1 and S2.
+    path = tmp_path / "t.csv"
+    path.write_text("sample,TP53\nr1,S1,1\nr2,S2,2\n")
+    with pytest.raises(ValueError, match="one field more than its header"):
+        read_expression_table(path, sample_column=sample_column)
+    frame = read_expression_table(path, covariates=["sample"])
+    assert frame.index.tolist() == ["r1", "r2"]
+    assert frame["sample"].tolist() == ["S1", "S2"]
+
+
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
 def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
     # pandas would read the second A as "A.2", a gene that does not exist.

@@ -497,7 +497,9 @@ def read_expression_table(
     ValueError
         If the suffix is not one of those above, the content cannot be read
         in the format the suffix names, a named column is missing, a gene
-        column is not numeric, a sample id is empty or sample ids repeat.
+        column is not numeric, a sample id is empty or sample ids repeat, or
+        ``sample_column`` is given for a text file whose rows have one field
+        more than its header (row names, which ``None`` keeps as the index).
     ImportError
         If a Parquet file is read without pyarrow installed.
 
@@ -613,15 +615,16 @@ def _read_text_table(
         elif sample_column is not None and sample_column in set(names):
             position = names.get_loc(sample_column)
         if position is None:
-            return pd.read_csv(path, sep=sep, compression=compression)
+            table = pd.read_csv(path, sep=sep, compression=compression)
+            if sample_column is not None:
+                _check_rows_fit_header(table, path)
+            return table
         table = pd.read_csv(
             path, sep=sep, compression=compression, dtype={position: str}
         )
+        _check_rows_fit_header(table, path)
         ids = table.iloc[:, position]
-        # (Rows one field longer than the header give pandas an index of
-        # their first fields, and columns that no longer line up with
-        # positions: such a table keeps what it read.)
-        if ids.isna().any() and isinstance(table.index, pd.RangeIndex):
+        if ids.isna().any():
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
             # turning off pandas' missing-value strings for the whole table
@@ -655,6 +658,24 @@ def _read_text_table(
         raise ValueError(
             f"Could not read '{path}' as a {what}-separated table: {exc}"
         ) from exc
+
+
+def _check_rows_fit_header(table: pd.DataFrame, path: Path) -> None:
+    """Refuse rows one field longer than the header when ids come from a column.
+
+    pandas then takes each row's first field as its name (R's ``write.table``
+    writes row names so), and the other fields line up with the header's
+    names; a sample column named in that header would not hold what its name
+    says.
+    """
+    if not isinstance(table.index, pd.RangeIndex):
+        raise ValueError(
+            f"The rows of '{path}' have one field more than its header: the "
+            "first field of each row is a row name without a column name, so "
+            "the sample column cannot be chosen by the header; read it with "
+            "sample_column=None to take those row names as the index, or name "
+            "their column in the header."
+        )
 
 
 def _starts_like_gzip(path: Path) -> bool:
