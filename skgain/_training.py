@@ -345,10 +345,10 @@ class _WeightedBinaryCrossEntropy(torch.autograd.Function):
     ``(1 - t)*l - log(sigmoid(l))`` from the sigmoid the gradient needs:
     equal in exact arithmetic, and in float32 off by at most about 6e-7
     per entry (the two terms nearly cancel for large negative ``l`` when
-    ``t`` is 0). Where the float32 sigmoid is 0 (``l``
-    below about -88.7) the loss comes out infinite or NaN and is computed
-    again with the softplus, which never overflows; other devices always
-    use the softplus. The gradient is not differentiable again.
+    ``t`` is 0). Where the float32 sigmoid is 0 (``l`` below about -88.7)
+    the loss comes out infinite or NaN and is computed again with the
+    softplus, which never overflows; other devices always use the softplus.
+    The gradient is not differentiable again.
     """
 
     @staticmethod
