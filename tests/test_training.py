@@ -228,6 +228,15 @@ def test_reconstruction_loss_factor_scales_value_and_gradient():
         torch.testing.assert_close(scaled.grad, factor * plain.grad)
 
 
+def _fused_losses(values, mask, weights):
+    """The three fused losses, each as a function of the tensor it differentiates."""
+    return [
+        lambda x: discriminator_loss(x, mask, weights),
+        lambda x: adversarial_loss(x, mask, weights),
+        lambda x: reconstruction_loss(values, x, mask),
+    ]
+
+
 def test_fused_losses_with_only_the_weights_requiring_grad():
     logits, mask = torch.randn(3, 5), torch.ones(3, 5)
     weights = unrevealed_weights(torch.ones(3, 5)).requires_grad_(True)
@@ -247,11 +256,7 @@ def test_fused_loss_gradients_refuse_a_second_derivative():
     point, values = torch.randn(2, 3, 4, generator=generator, dtype=torch.float64)
     mask = torch.ones(3, 4, dtype=torch.float64)
     weights = unrevealed_weights(torch.ones(3, 4, dtype=torch.float64))
-    for loss_of in [
-        lambda x: discriminator_loss(x, mask, weights),
-        lambda x: adversarial_loss(x, mask, weights),
-        lambda x: reconstruction_loss(values, x, mask),
-    ]:
+    for loss_of in _fused_losses(values, mask, weights):
         x = point.clone().requires_grad_(True)
         factor = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
         (gradient,) = torch.autograd.grad(
@@ -268,11 +273,7 @@ def test_fused_loss_gradients_survive_repeated_backward(factor):
     values, point = torch.randn(2, 4, 7, generator=generator, dtype=torch.float64)
     mask = (torch.rand(4, 7, generator=generator) < 0.5).double()
     weights = unrevealed_weights(torch.ones(4, 7, dtype=torch.float64))
-    for loss_of in [
-        lambda x: reconstruction_loss(values, x, mask),
-        lambda x: discriminator_loss(x, mask, weights),
-        lambda x: adversarial_loss(x, mask, weights),
-    ]:
+    for loss_of in _fused_losses(values, mask, weights):
         x = point.clone().requires_grad_(True)
         loss = factor * loss_of(x)
         loss.backward(retain_graph=True)
