@@ -614,17 +614,11 @@ def _read_text_table(
                 position = int(sample_column) % len(names)
         elif sample_column is not None and sample_column in set(names):
             position = names.get_loc(sample_column)
-        if position is None:
-            table = pd.read_csv(path, sep=sep, compression=compression)
-            if sample_column is not None:
-                _check_rows_fit_header(table, path)
-            return table
-        table = pd.read_csv(
-            path, sep=sep, compression=compression, dtype={position: str}
-        )
-        _check_rows_fit_header(table, path)
-        ids = table.iloc[:, position]
-        if ids.isna().any():
+        text_columns = None if position is None else {position: str}
+        table = pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
+        if sample_column is not None:
+            _check_rows_fit_header(table, path)
+        if position is not None and table.iloc[:, position].isna().any():
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
             # turning off pandas' missing-value strings for the whole table
