@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from skgain._data import spread_is_rounding
+
 
 @dataclass(frozen=True)
 class ColumnRoles:
@@ -227,16 +229,19 @@ class CovariateEncoder:
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(numerical, axis=0)
             scale = np.nanstd(numerical, axis=0)
-        overflow = np.isfinite(mean) & ~np.isfinite(scale)
+        count = np.sum(~np.isnan(numerical), axis=0)
+        overflow = (count > 0) & ~(np.isfinite(mean) & np.isfinite(scale))
         if overflow.any():
             j = self.roles.numerical[np.flatnonzero(overflow)[0]]
             raise ValueError(
                 f"Numerical covariate {column_label(j, self.feature_names)} has "
-                "values too large for its spread to be computed in float64; "
-                "rescale it (for example to other units)."
+                "values too large for its mean or spread to be computed in "
+                "float64; rescale it (for example to other units)."
             )
         self.mean_ = np.nan_to_num(mean)
-        self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        # A spread within rounding of 0 counts as none (see FeatureScaler).
+        spread = (count > 0) & (scale > 0) & ~spread_is_rounding(scale**2, mean, count)
+        self.scale_ = np.where(spread, scale, 1.0)
         return self
 
     def transform(self, X) -> tuple[np.ndarray, np.ndarray]:

@@ -36,11 +36,13 @@ class FeatureScaler:
     mean : ndarray of shape (n_features,)
         Mean of the observed entries (0 for a feature with none).
     scale : ndarray of shape (n_features,)
-        Standard deviation of the observed entries; 1 where it is 0 or undefined,
-        so that constant features map to 0 rather than to NaN.
+        Standard deviation of the observed entries; 1 where it is 0, within
+        rounding of 0 (:func:`spread_is_rounding`) or undefined, so that
+        constant features map to 0 rather than to NaN or to huge values.
     constant_value : ndarray of shape (n_features,)
-        The value of each feature whose observed entries are all equal, NaN for
-        the other features and for features with no observed entry.
+        The value of each feature whose observed entries are all equal (their
+        mean where they differ only by rounding), NaN for the other features
+        and for features with no observed entry.
     """
 
     mean: np.ndarray
@@ -48,11 +50,15 @@ class FeatureScaler:
     constant_value: np.ndarray
 
     @classmethod
-    def fit(cls, values: np.ndarray, observed: np.ndarray) -> "FeatureScaler":
+    def fit(
+        cls, values: np.ndarray, observed: np.ndarray, column_labels=None
+    ) -> "FeatureScaler":
         """Estimate the statistics from ``values`` where ``observed`` is True.
 
         Sums are accumulated in float64 and the variance takes a second pass
         over the deviations from the mean, so float32 input loses no digits.
+        ``column_labels``, one string per column of ``values``, name the
+        columns in errors; without them, errors give positions.
         """
         n_features = values.shape[1]
         dtype = _as_tensor(values[:0]).dtype
@@ -78,16 +84,26 @@ class FeatureScaler:
         variance = torch.where(count > 0, squares / count.clamp_min(1), 0.0)
         mean, scale = mean.numpy(), variance.sqrt_().numpy()
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-            bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
+            bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))[:10]
+            where = (
+                f"at position {bad.tolist()}"
+                if column_labels is None
+                else ", ".join(column_labels[j] for j in bad)
+            )
             raise ValueError(
-                f"The mean or variance of feature(s) at position {bad[:10].tolist()} "
-                "overflows; rescale the input (values this large are not "
-                "expression levels)."
+                f"The mean or variance of feature(s) {where} overflows; rescale "
+                "the input (values this large are not expression levels)."
             )
         # Compared exactly: rounding in the variance would hide a constant.
         low, high, count = low.numpy(), high.numpy(), count.numpy()
-        constant_value = np.where((count > 0) & (low == high), low, np.nan)
-        return cls(mean, np.where(scale > 0, scale, 1.0), constant_value)
+        exact = (count > 0) & (low == high)
+        # A spread no wider than rounding (0.3 and 0.30000000000000004) is a
+        # constant too: dividing by it would turn a new value a hair away
+        # into an input of 1e14, and the imputations into garbage.
+        rounding = ~exact & (count > 0) & spread_is_rounding(scale**2, mean, count)
+        constant_value = np.where(exact, low, np.where(rounding, mean, np.nan))
+        scale = np.where((scale > 0) & ~rounding, scale, 1.0)
+        return cls(mean, scale, constant_value)
 
     def transform(
         self, values: np.ndarray, observed: np.ndarray, missing_value: float = 0.0
@@ -110,6 +126,30 @@ class FeatureScaler:
             standardised = block.sub_(mean).div_(scale)
             out[rows] = standardised.masked_fill_(~observed[rows], missing_value)
         return out.numpy()
+
+
+def spread_is_rounding(variance, mean, count) -> np.ndarray:
+    """Whether each variance is within float64 rounding of 0.
+
+    scikit-learn's ``StandardScaler`` rule: a variance computed from
+    ``count`` values around ``mean`` is zero up to rounding when it is at most
+    ``count * eps * variance + (count * mean * eps) ** 2``, with ``eps`` the
+    float64 machine epsilon.
+
+    Parameters
+    ----------
+    variance, mean, count : array-like of shape (n_features,)
+        Variance, mean and number of the values of each feature.
+
+    Returns
+    -------
+    rounding : ndarray of bool, shape (n_features,)
+    """
+    eps = np.finfo(np.float64).eps
+    variance, mean, count = (
+        np.asarray(a, dtype=np.float64) for a in (variance, mean, count)
+    )
+    return variance <= count * eps * variance + (count * mean * eps) ** 2
 
 
 def _as_tensor(array: np.ndarray) -> torch.Tensor:

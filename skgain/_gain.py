@@ -33,6 +33,7 @@ from skgain._compat import (
 )
 from skgain._covariates import (
     CovariateEncoder,
+    column_label,
     get_column,
     resolve_column_roles,
 )
@@ -535,7 +536,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         kept = ~self._empty_features
         if not kept.all():  # fancy indexing copies: only pay for it when needed
             features, observed = features[:, kept], observed[:, kept]
-        self._scaler = FeatureScaler.fit(features, observed)
+        names = getattr(self, "feature_names_in_", None)
+        self._scaler = FeatureScaler.fit(
+            features,
+            observed,
+            [column_label(j, names) for j in self._roles.features[kept]],
+        )
         self._covariate_encoder = CovariateEncoder(
             self._roles, getattr(self, "feature_names_in_", None)
         ).fit(X)

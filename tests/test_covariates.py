@@ -289,11 +289,25 @@ def test_encoder_numerical_non_numeric_names_column():
         encoder.fit(X)
 
 
-def test_encoder_numerical_too_large_for_a_spread():
-    X = pd.DataFrame({"age": [-1e200, 0.0, 1e200]})
+@pytest.mark.parametrize(
+    "column", [[-1e200, 0.0, 1e200], [1e308, 1e308, 1e308]], ids=["spread", "mean"]
+)
+def test_encoder_numerical_too_large(column):
+    X = pd.DataFrame({"age": column})
     names = np.array(["age"], dtype=object)
-    with pytest.raises(ValueError, match="'age' has values too large"):
-        _encoder([], [0], names=names).fit(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match="'age' has values too large"):
+            _encoder([], [0], names=names).fit(X)
+
+
+def test_encoder_numerical_spread_of_rounding_gets_scale_one():
+    # 0.3 and 0.30000000000000004: a spread of 3e-17 would blow a new value
+    # 0.01 away up to 3e14.
+    X = pd.DataFrame({"age": [0.3, 0.1 + 0.2, 0.3, 0.1 + 0.2]})
+    encoder = _encoder([], [0]).fit(X)
+    assert encoder.scale_[0] == 1.0
+    _, numerical = encoder.transform(pd.DataFrame({"age": [0.31]}))
+    np.testing.assert_allclose(numerical[0, 0], 0.01, rtol=1e-5)
 
 
 def test_encoder_numerical_complex_rejected():

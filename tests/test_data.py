@@ -151,6 +151,17 @@ def test_constant_value_is_exact_and_ignores_missing_entries():
     assert np.isnan(scaler.constant_value[1:]).all()
 
 
+def test_spread_of_rounding_is_constant():
+    """Values that differ only by rounding standardise as a constant."""
+    values = np.array([[0.3, 1.0], [0.1 + 0.2, 2.0], [0.3, 3.0], [0.1 + 0.2, 4.0]])
+    assert values[0, 0] != values[1, 0]
+    scaler = FeatureScaler.fit(values, np.ones(values.shape, dtype=bool))
+    assert scaler.scale[0] == 1.0
+    np.testing.assert_allclose(scaler.constant_value[0], 0.3, rtol=1e-15)
+    assert np.isnan(scaler.constant_value[1])
+    assert scaler.scale[1] == pytest.approx(np.std([1.0, 2.0, 3.0, 4.0]))
+
+
 def test_transform_can_mark_the_gaps_with_nan():
     values, observed = _data(seed=5)
     values[0, 0], observed[0, 0] = 5.0, True  # the mean of column 1: scales to 0

@@ -605,6 +605,37 @@ def test_all_missing_row_single_row_and_constant_column():
     np.testing.assert_allclose(imputer.transform(X)[:, 3], 7.5)
 
 
+@pytest.mark.parametrize("role", ["feature", "numerical covariate"])
+def test_spread_of_rounding_is_not_blown_up(role):
+    """A column that differs only by rounding must not amplify a new value."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 1)) + 0.1 * rng.normal(size=(60, 3))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    X = np.c_[X, np.where(rng.uniform(size=60) < 0.5, 0.3, 0.1 + 0.2)]
+    params = {"numerical_covariates": [3]} if role != "feature" else {}
+    imputer = GAINImputer(**{**TINY, "max_iter": 5}, **params).fit(X)
+    rows = np.array([[np.nan, 0.5, 0.5, 0.3], [np.nan, 0.5, 0.5, 0.31]])
+    out = imputer.transform(rows)
+    # Standardised, the first feature's observed values lie within about 3.
+    assert np.abs(out[:, 0]).max() < 10
+
+
+@pytest.mark.parametrize("as_frame", [True, False])
+def test_overflowing_feature_is_named_by_its_column(as_frame):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        rng.normal(size=(20, 5)), columns=["age", "empty", "g1", "g2", "big"]
+    )
+    frame["empty"] = np.nan
+    frame["big"] *= 1e300
+    X = frame if as_frame else frame.to_numpy()
+    expected = "'big'" if as_frame else "at index 4"
+    imputer = GAINImputer(numerical_covariates=[0], **TINY)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match=f"feature\\(s\\) {expected} overflows"):
+            imputer.fit(X)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
