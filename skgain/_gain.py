@@ -1019,8 +1019,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             ensure_all_finite=False,
             ensure_min_samples=2 if in_fit else 1,
         )
+        # After fit, the fitted roles decide, whatever set_params changed since.
         no_covariates = (
             self.categorical_covariates is None and self.numerical_covariates is None
+            if in_fit
+            else not (self._roles.categorical.size or self._roles.numerical.size)
         )
         if no_covariates:
             try:

@@ -636,6 +636,24 @@ def test_overflowing_feature_is_named_by_its_column(as_frame):
             imputer.fit(X)
 
 
+@pytest.mark.parametrize(
+    "fitted, changed",
+    [
+        ({"numerical_covariates": [0]}, {"numerical_covariates": None}),
+        ({}, {"numerical_covariates": [0]}),
+    ],
+)
+def test_transform_uses_the_fitted_covariates(fitted, changed):
+    """set_params after fit changes the next fit, not this fit's transform."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 4))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    X[:, 0] = rng.normal(size=40)
+    imputer = GAINImputer(**TINY, **fitted).fit(X)
+    expected = imputer.transform(X)
+    np.testing.assert_array_equal(imputer.set_params(**changed).transform(X), expected)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
