@@ -283,7 +283,14 @@ class CovariateEncoder:
         for i, j in enumerate(self.roles.numerical):
             column = get_column(X, j)
             try:
-                converted = pd.to_numeric(pd.Series(column), errors="raise")
+                column = pd.Series(column)
+                if column.dtype.kind in "mM":
+                    # to_numeric would give integers in the storage unit.
+                    raise TypeError(
+                        f"dates or durations of dtype {column.dtype}; convert "
+                        "them to numbers in a unit of your choice"
+                    )
+                converted = pd.to_numeric(column, errors="raise")
                 if pd.api.types.is_complex_dtype(converted.dtype):
                     # NumPy would keep the real part and only warn.
                     raise TypeError(f"complex dtype {converted.dtype}")

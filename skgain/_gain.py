@@ -48,6 +48,7 @@ from skgain._training import (
 )
 from skgain._validation import (
     check_finite,
+    check_not_temporal,
     check_unit_interval,
     explain_conversion_error,
     is_nan_marker,
@@ -1026,6 +1027,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             else not (self._roles.categorical.size or self._roles.numerical.size)
         )
         if no_covariates:
+            check_not_temporal(X, None)
             try:
                 features = validate_data(self, X, reset=in_fit, **check_params)
             except (ValueError, TypeError) as exc:
@@ -1055,6 +1057,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     names,
                     self.n_features_in_,
                 )
+            check_not_temporal(X_checked, self._roles.features, names)
             feature_columns = (
                 X_checked.iloc[:, self._roles.features]
                 if isinstance(X_checked, pd.DataFrame)

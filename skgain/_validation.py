@@ -48,6 +48,35 @@ def check_finite(features, feature_columns, allow_nan, missing_values, names):
             )
 
 
+def check_not_temporal(X, feature_columns, names=None):
+    """Refuse date and duration feature columns, naming them.
+
+    NumPy and pandas turn dates into integers in the unit they are stored in
+    (days, seconds, microseconds or nanoseconds), so the same dates would
+    impute differently as the unit changed.
+    """
+    if not isinstance(X, pd.DataFrame | np.ndarray) or X.ndim != 2:
+        return  # other inputs are checked, and converted, by scikit-learn
+    columns = range(X.shape[1]) if feature_columns is None else feature_columns
+    if isinstance(X, pd.DataFrame):
+        if names is None:
+            names = np.asarray(X.columns, dtype=object)
+        dtypes = X.dtypes
+        temporal = [j for j in columns if dtypes.iloc[j].kind in "mM"]
+        dtype = dtypes.iloc[temporal[0]] if temporal else None
+    else:
+        dtype = X.dtype
+        temporal = list(columns) if dtype.kind in "mM" else []
+    if temporal:
+        labels = [column_label(j, names) for j in temporal[:10]]
+        raise TypeError(
+            f"Feature column(s) {', '.join(labels)} hold dates or durations "
+            f"({dtype}); GAINImputer imputes numbers: convert them to numbers in "
+            "a unit of your choice (such as days since a reference date), or "
+            "name them in categorical_covariates."
+        )
+
+
 _IMPUTER_ADVICE = (
     "GAINImputer imputes numeric features; name covariate columns in "
     "categorical_covariates."

@@ -654,6 +654,42 @@ def test_transform_uses_the_fitted_covariates(fitted, changed):
     np.testing.assert_array_equal(imputer.set_params(**changed).transform(X), expected)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.date_range("2020-01-01", periods=30),
+        pd.date_range("2020-01-01", periods=30, tz="UTC"),
+        pd.to_timedelta(np.arange(30), unit="D"),
+    ],
+    ids=["datetime", "datetime-tz", "timedelta"],
+)
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_dates_as_features_are_refused_by_name(column, with_covariates):
+    # pandas would turn them into integers of their storage unit: the same
+    # dates in seconds or in nanoseconds would impute differently.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    frame["when"] = column
+    params = {"numerical_covariates": ["a"]} if with_covariates else {}
+    with pytest.raises(TypeError, match="column\\(s\\) 'when' hold dates or durations"):
+        GAINImputer(**TINY, **params).fit(frame)
+
+
+def test_dates_in_a_numpy_array_are_refused():
+    dates = np.arange("2020-01-01", "2020-01-31", dtype="datetime64[D]").reshape(15, 2)
+    with pytest.raises(TypeError, match="at index 0, at index 1 hold dates"):
+        GAINImputer(**TINY).fit(dates)
+
+
+def test_dates_as_a_numerical_covariate_are_refused_by_name():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    frame["when"] = pd.date_range("2020-01-01", periods=30)
+    imputer = GAINImputer(numerical_covariates=["when"], **TINY)
+    with pytest.raises(ValueError, match="covariate 'when' holds .*dates or durations"):
+        imputer.fit(frame)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
