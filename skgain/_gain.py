@@ -52,6 +52,7 @@ from skgain._validation import (
     check_unit_interval,
     explain_conversion_error,
     is_nan_marker,
+    missing_as_nan,
 )
 
 # Training copies from this size up are freed with a garbage collection
@@ -1029,7 +1030,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if no_covariates:
             check_not_temporal(X, None)
             try:
-                features = validate_data(self, X, reset=in_fit, **check_params)
+                features = validate_data(
+                    self, missing_as_nan(X), reset=in_fit, **check_params
+                )
             except (ValueError, TypeError) as exc:
                 explain_conversion_error(exc, X, None)
                 raise
@@ -1065,7 +1068,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             )
             try:
                 features = check_array(
-                    feature_columns
+                    missing_as_nan(feature_columns)
                     if self._roles.features.size
                     else np.empty((X_checked.shape[0], 0)),
                     ensure_min_features=0,

@@ -77,6 +77,35 @@ def check_not_temporal(X, feature_columns, names=None):
         )
 
 
+def missing_as_nan(X, feature_columns=None):
+    """``X`` with ``pd.NA`` and ``None`` in its text-typed feature columns as NaN.
+
+    NumPy converts NaN and None to float but fails on ``pd.NA``, which
+    object and ``string`` columns can hold; nullable numeric columns convert
+    it themselves. Only those columns are copied; ``X`` is not modified.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X
+    columns = range(X.shape[1]) if feature_columns is None else feature_columns
+    dtypes = X.dtypes
+    text = [
+        j
+        for j in columns
+        if pd.api.types.is_object_dtype(dtypes.iloc[j])
+        or isinstance(dtypes.iloc[j], pd.StringDtype)
+    ]
+    if not text:
+        return X
+    converted = {}
+    for j in text:
+        column = X.iloc[:, j].astype(object)
+        converted[j] = column.where(column.notna(), np.nan)
+    X = X.copy(deep=False)
+    for j, column in converted.items():
+        X.isetitem(j, column)
+    return X
+
+
 _IMPUTER_ADVICE = (
     "GAINImputer imputes numeric features; name covariate columns in "
     "categorical_covariates."

@@ -690,6 +690,29 @@ def test_dates_as_a_numerical_covariate_are_refused_by_name():
         imputer.fit(frame)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([1.0, pd.NA, 2.0] * 10, dtype=object),
+        pd.Series(["1.5", pd.NA, "2"] * 10, dtype="string"),
+    ],
+    ids=["object", "string"],
+)
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_pandas_na_in_text_columns_is_missing(column, with_covariates):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    frame["e"] = column
+    before = frame.copy()
+    params = {"numerical_covariates": ["a"]} if with_covariates else {}
+    out = GAINImputer(**TINY, **params).fit_transform(frame)
+    assert not np.isnan(out).any()
+    observed = column.notna().to_numpy()
+    expected = column[observed].astype(float).to_numpy()
+    np.testing.assert_array_equal(out[observed, 3], expected)
+    pd.testing.assert_frame_equal(frame, before)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
