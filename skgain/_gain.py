@@ -117,8 +117,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     ----------
     missing_values : int, float, np.nan or pd.NA, default=np.nan
         The placeholder for missing values. All occurrences in the feature
-        columns are imputed. ``pd.NA`` in nullable pandas columns is treated
-        like ``np.nan``.
+        columns are imputed. ``pd.NA`` in nullable pandas columns, and in
+        ``object`` or ``string`` columns, is treated like ``np.nan``. Infinite
+        placeholders are refused, as infinite values in ``X`` are.
 
     categorical_covariates : "from_dtype", str, array-like of str, int or bool, \
             default=None
@@ -257,7 +258,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     add_indicator : bool, default=False
         If ``True``, a :class:`~sklearn.impute.MissingIndicator` of the
-        feature columns is appended to the output.
+        feature columns is appended to the output (an error if every column
+        is a covariate).
 
     keep_empty_features : bool, default=False
         If ``True``, features with no observed value during ``fit`` are kept
@@ -519,6 +521,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         config = self._training_config()
         X, features = self._validate_input(X, in_fit=True)
         observed = ~self._missing_mask(features)
+        if self.add_indicator and not features.shape[1]:
+            raise ValueError(
+                "add_indicator=True needs a feature column to indicate the "
+                "missing entries of, but every column of X is a covariate."
+            )
         self.indicator_ = (
             MissingIndicator(
                 # The features are floats by now, with NaN for pd.NA.
@@ -579,6 +586,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 "observed_fraction_range must have a lower bound above 0, got "
                 f"{self.observed_fraction_range}: the generator needs to see some "
                 "entries."
+            )
+        if isinstance(self.missing_values, numbers.Real) and np.isinf(
+            self.missing_values
+        ):
+            raise ValueError(
+                f"missing_values={self.missing_values!r} cannot mark missing "
+                "entries: GAINImputer refuses infinite values in X. Mark them "
+                "with NaN or a finite placeholder."
             )
         hidden = _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         discriminator_hidden = (

@@ -713,6 +713,25 @@ def test_pandas_na_in_text_columns_is_missing(column, with_covariates):
     pd.testing.assert_frame_equal(frame, before)
 
 
+@pytest.mark.parametrize("marker", [np.inf, -np.inf])
+def test_infinite_missing_values_marker_is_refused(marker):
+    X = np.array([[1.0, marker], [2.0, 3.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="missing_values=-?inf cannot mark"):
+        GAINImputer(missing_values=marker, **TINY).fit(X)
+
+
+def test_add_indicator_without_feature_columns_says_so():
+    frame = _small_frame()[["tissue", "age"]]
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"],
+        numerical_covariates=["age"],
+        add_indicator=True,
+        **TINY,
+    )
+    with pytest.raises(ValueError, match="every column of X is a covariate"):
+        imputer.fit(frame)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
