@@ -159,6 +159,22 @@ def test_log_transformer_domain_checked_in_the_data_dtype():
             LogTransformer(pseudocount=pseudocount).fit_transform(X)
 
 
+def test_log_transformer_pseudocount_that_rounds_to_zero_says_so():
+    X = np.array([[0.0], [1.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"pseudocount=1e-50 rounds to 0 in float32"):
+        LogTransformer(pseudocount=1e-50).fit_transform(X)
+    # float64 holds it: the log of 1e-50 is finite.
+    assert np.isfinite(
+        LogTransformer(pseudocount=1e-50).fit_transform(X.astype(np.float64))
+    ).all()
+
+
+def test_expression_filter_refuses_a_nan_threshold():
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="min_expression"):
+        ExpressionFilter(min_expression=np.nan).fit(X)
+
+
 def test_log_transformer_rejects_values_below_minus_pseudocount():
     X = pd.DataFrame({"TP53": [1.0, 2.0], "BRCA1": [-0.5, -2.0]})
     with pytest.raises(

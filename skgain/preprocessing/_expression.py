@@ -202,10 +202,16 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "affected. Log-transform counts or TPM, not values that are "
                 "already on a log scale."
             )
+        advice = "use a positive pseudocount"
+        if self.pseudocount > 0:
+            advice = (
+                f"pseudocount={self.pseudocount!r} rounds to 0 in {values.dtype}; "
+                f"use at least {float(np.finfo(values.dtype).smallest_subnormal):g}, "
+                "or float64 data"
+            )
         raise ValueError(
             f"Column {label} holds {float(lowest[j])!r}, and X + pseudocount is 0 "
-            f"(pseudocount={self.pseudocount!r}), whose log is -inf; use a "
-            "positive pseudocount."
+            f"(pseudocount={self.pseudocount!r}), whose log is -inf; {advice}."
         )
 
     def __sklearn_tags__(self):

@@ -124,7 +124,8 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "min_expression": [Real],
+        # Unbounded, but not NaN, which no value would reach.
+        "min_expression": [Interval(Real, None, None, closed="neither")],
         "min_fraction": [Interval(Real, 0, 1, closed="both")],
         "groups": GROUPS_CONSTRAINT,
         "covariates": COLUMNS_CONSTRAINT,
