@@ -241,7 +241,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     n_iter_no_change : int, default=10
         Number of epochs without an improvement of at least ``tol`` after
-        which training stops.
+        which training stops. Epochs that end within the first
+        ``warmup_steps + 1 / (1 - generator_averaging)`` training steps (200
+        by default) never count: the learning rate is still rising and the
+        averaged generator has yet to follow the weights. On a table of one
+        or two batches, where an epoch is a step or two, training therefore
+        runs at least that many steps.
 
     tol : float or "auto", default="auto"
         Minimum improvement of the monitored score that counts. ``"auto"`` is

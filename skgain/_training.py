@@ -812,6 +812,7 @@ def train(
     )
 
     best_score, best_state, stale_epochs = -np.inf, None, 0
+    settling_steps = settling_period(config)
     start_time = time.perf_counter()
     for epoch in range(1, config.max_iter + 1):
         generator.train()
@@ -831,7 +832,12 @@ def train(
         if config.verbose:
             _report(epoch, loss_g, loss_d, validation, score, start_time)
         # tol decides when to stop; any better epoch is the one to keep.
-        stale_epochs = 0 if score > best_score + config.tol else stale_epochs + 1
+        # Epochs within the settling period never count as stale: a table of
+        # a batch or two takes a step per epoch, and its first ten epochs
+        # would otherwise end the fit during the warm-up, untrained.
+        improved = score > best_score + config.tol
+        settling = trainer.n_steps < settling_steps
+        stale_epochs = 0 if improved or settling else stale_epochs + 1
         if score > best_score:
             best_score = score
             if validation is not None:
@@ -845,6 +851,30 @@ def train(
         result.best_validation_score = best_score
     imputer.eval()
     return result
+
+
+def settling_period(config: TrainingConfig) -> int:
+    """Training steps before early stopping may count an epoch as stale.
+
+    The warm-up's steps, during which the learning rate is still rising,
+    and then the moving average's horizon, ``1 / (1 - generator_averaging)``
+    steps, over which the scored generator catches up with the weights: the
+    score cannot show what the training does before then.
+
+    Examples
+    --------
+    >>> from skgain import GAINImputer
+    >>> from skgain._training import settling_period
+    >>> settling_period(GAINImputer()._training_config())
+    200
+    >>> plain = GAINImputer(warmup_steps=0, generator_averaging=0)
+    >>> settling_period(plain._training_config())
+    0
+    """
+    horizon = 0
+    if config.generator_averaging:
+        horizon = round(1 / (1 - config.generator_averaging))
+    return config.warmup_steps + horizon
 
 
 def unusable_validation_message(observed_fraction_range, joined: bool) -> str:

@@ -32,5 +32,5 @@ def test_getting_started_runs_and_converges():
     assert imputer.n_iter_ < imputer.max_iter
     assert list(completed.columns) == list(namespace["test_missing"].columns)
     assert not completed[namespace["genes"]].isna().any().any()
-    # The page quotes a score of about 0.56.
-    assert 0.5 < namespace["score"] < 0.62
+    # The page quotes a score of about 0.55 after 115 epochs.
+    assert 0.5 < namespace["score"] < 0.6

@@ -735,6 +735,35 @@ def test_train_stops_early_and_flags_convergence():
     assert len(result.loss_curve) == 3
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize(
+    "warmup_steps, averaging, batch_size, n_iter",
+    [
+        (20, 0.9, 64, 31),  # one step per epoch: 30 settling steps, then 2 stale
+        (20, 0.0, 64, 21),
+        (0, 0.9, 64, 11),
+        (20, 0.9, 16, 9),  # four steps per epoch: settled after epoch 8
+    ],
+)
+def test_train_does_not_stop_while_settling(
+    early_stopping, warmup_steps, averaging, batch_size, n_iter
+):
+    """Warm-up and the average's horizon pass before an epoch can be stale."""
+    config = _config(
+        max_iter=100,
+        n_iter_no_change=2,
+        tol=1e6,
+        warmup_steps=warmup_steps,
+        generator_averaging=averaging,
+        batch_size=batch_size,
+        early_stopping=early_stopping,
+    )
+    validation = _data(32, seed=1) if early_stopping else None
+    result = train(config, _data(), validation, CARDINALITIES, 0)
+    assert result.converged
+    assert result.n_iter == n_iter
+
+
 def test_train_stops_early_on_validation_score():
     config = _config(max_iter=20, n_iter_no_change=2, tol=1e6, early_stopping=True)
     result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
