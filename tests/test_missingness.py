@@ -50,6 +50,25 @@ def test_same_seed_same_mask(data, mechanism):
     assert (first != other).any()
 
 
+@pytest.mark.parametrize("mechanism", ["mcar", "mar", "mnar"])
+def test_hiding_again_with_the_same_seed_hides_new_entries(data, mechanism):
+    """As a scorer with the random_state of the table's own gaps does."""
+    X_missing, _ = make_missing(data, 0.3, mechanism=mechanism, random_state=7)
+    _, again = make_missing(X_missing, 0.5, mechanism=mechanism, random_state=7)
+    n_observed = (~np.isnan(X_missing)).sum()
+    # Drawn on the complete table's uniforms, only those in [0.3, 0.5) would
+    # be new (MCAR): 0.2 / 0.7 of the observed entries.
+    assert again.sum() / n_observed == pytest.approx(0.5, abs=0.015)
+
+
+def test_complete_table_masks_are_unchanged():
+    """One uniform per observed entry is one per entry on a complete table."""
+    X = np.random.RandomState(0).normal(size=(50, 4))
+    _, mask = make_missing(X, 0.5, random_state=0)
+    uniform = np.random.RandomState(0).random_sample(X.shape)
+    np.testing.assert_array_equal(mask, uniform < 0.5)
+
+
 def own_value_gap(X, mask):
     """Mean of the hidden entries minus mean of the entries left observed."""
     kept = ~mask & ~np.isnan(X)

@@ -253,8 +253,24 @@ def _mcar(observed, missing_rate, rng):
     hidden = np.zeros(observed.shape, dtype=bool)
     width = max(observed.shape[1], 1)
     for rows in gen_batches(observed.shape[0], max(1, _BLOCK_ENTRIES // width)):
-        uniform = rng.random_sample((rows.stop - rows.start, observed.shape[1]))
-        hidden[rows] = observed[rows] & (uniform < missing_rate)
+        hidden[rows] = _hide_observed(observed[rows], missing_rate, rng)
+    return hidden
+
+
+def _hide_observed(observed, probability, rng):
+    """Hide each observed entry with its ``probability`` (a scalar or an array).
+
+    One uniform per observed entry, in row-major order: on a complete table
+    that is one per entry, and on a table with gaps the draws fall on other
+    entries than they would on the complete one. So hiding again with the
+    same seed (``make_missing`` on its own output, as a scorer with the same
+    ``random_state`` does) hides new entries, instead of exactly those
+    already missing.
+    """
+    hidden = np.zeros(observed.shape, dtype=bool)
+    if np.ndim(probability):
+        probability = probability[observed]
+    hidden[observed] = rng.random_sample(np.count_nonzero(observed)) < probability
     return hidden
 
 
@@ -314,8 +330,7 @@ def _standardize(values, observed):
 def _draw(logit, observed, rate, rng):
     """Hide observed entries with probability expit(logit + b), b per column."""
     intercept = _calibrate(logit, observed, rate)
-    probability = expit(logit + intercept)
-    return observed & (rng.random_sample(logit.shape) < probability)
+    return _hide_observed(observed, expit(logit + intercept), rng)
 
 
 def _calibrate(logit, observed, rate, max_iter=100, tol=1e-10):
