@@ -967,7 +967,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 first = positions[start]
                 out[:, first : first + stop - start] = imputed[:, start:stop]
         for k in np.flatnonzero(~is_feature):
-            out[:, k] = np.asarray(get_column(X, output_columns[k]))
+            column = get_column(X, output_columns[k])
+            if isinstance(column, pd.Series) and out.dtype == object:
+                # A nullable column's own values (31, pd.NA), where NumPy's
+                # conversion would give floats and NaN.
+                column = column.to_numpy(dtype=object)
+            out[:, k] = np.asarray(column)
         if indicator is not None:
             out[:, len(output_columns) :] = indicator
         return out

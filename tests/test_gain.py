@@ -314,6 +314,18 @@ def test_nullable_boolean_covariate_with_missing_values():
     pd.testing.assert_series_equal(imputer.transform(frame)["sex"], frame["sex"])
 
 
+def test_nullable_integer_covariate_comes_back_unchanged():
+    frame = _small_frame()[["g1", "g2", "g3"]]
+    age = [30 + i if i % 7 else None for i in range(len(frame))]
+    frame["age"] = pd.array(age, dtype="Int64")
+    out = GAINImputer(numerical_covariates=["age"], **TINY).fit_transform(frame)
+    assert out.dtype == object
+    assert all(
+        o is pd.NA if a is None else (type(o) is int and o == a)
+        for o, a in zip(out[:, 3], age)
+    )
+
+
 def test_early_stopping_without_entries_to_score_warns():
     X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
     imputer = GAINImputer(observed_fraction_range=(1.0, 1.0), **TINY)
