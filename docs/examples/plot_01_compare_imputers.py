@@ -113,11 +113,11 @@ scores.round(3)
 
 # %%
 # Without covariates, the model has to infer each sample's tissue from its
-# observed genes; with this few training samples it does worse than
-# :class:`~sklearn.impute.KNNImputer`, whose nearest neighbours are samples
-# of the same tissue. With the covariates, it knows the tissue, sex
-# and age of every sample, spends its capacity on the variation within
-# tissues, and scores best. :class:`~sklearn.impute.SimpleImputer` imputes
+# observed genes, as :class:`~sklearn.impute.KNNImputer` does through its
+# nearest neighbours, which are mostly samples of the same tissue; here it
+# scores a little higher (0.38 against 0.33). With the covariates, it knows
+# the tissue, sex and age of every sample, spends its capacity on the
+# variation within tissues, and scores best. :class:`~sklearn.impute.SimpleImputer` imputes
 # means over all tissues, which is far worse than the tissue means
 # themselves.
 
