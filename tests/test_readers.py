@@ -99,6 +99,37 @@ def test_read_gct_missing_values_become_nan(tmp_path):
     assert_array_equal(frame.to_numpy(), expected)
 
 
+@pytest.mark.parametrize("missing", [False, True])  # NumPy's or pandas' parse
+def test_read_gct_refuses_values_beyond_the_dtype(tmp_path, missing):
+    values = VALUES.copy()
+    values[1, 2] = 1e39
+    values[0, 0] = np.nan if missing else values[0, 0]
+    path = write(tmp_path / "big.gct", gct_text(values))
+    message = (
+        r"Gene 'ENSG00000000005.5' .*\(line 5\) holds 1e\+39 for sample "
+        r"'GTEX-ZZZZ-01', beyond the range of float32; read it with dtype=np.float64"
+    )
+    with pytest.raises(ValueError, match=message):
+        read_gct(path)
+    assert read_gct(path, dtype=np.float64).iloc[2, 1] == 1e39
+    # The file's own infinity is not an overflow.
+    write(path, gct_text(values).replace("1e+39", "inf"))
+    assert np.isinf(read_gct(path).iloc[2, 1])
+
+
+def test_read_expression_table_refuses_values_beyond_the_dtype(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("sample,TP53,BRCA1\nS1,1.0,2\nS2,1e39,3\nS3,inf,4\n")
+    message = (
+        r"Gene 'TP53' of .* holds 1e\+39 for sample 'S2', beyond the range of "
+        r"float32; read it with dtype=np.float64"
+    )
+    with pytest.raises(ValueError, match=message):
+        read_expression_table(path, sample_column="sample")
+    frame = read_expression_table(path, sample_column="sample", dtype=np.float64)
+    assert frame.loc["S2", "TP53"] == 1e39
+
+
 @pytest.mark.parametrize("chunksize", [1, 2, 500])
 def test_read_gct_chunksize_does_not_change_the_result(tmp_path, chunksize):
     rng = np.random.RandomState(0)

@@ -404,7 +404,9 @@ def _parse_rows(layout, rows, sample_positions, chunksize, dtype) -> np.ndarray:
             targets.append(row)
             numbers.append(number)
             if len(lines) == chunksize or n_read + len(lines) == len(rows):
-                out[targets] = _parse_lines(layout.path, lines, numbers, columns, dtype)
+                values = _parse_lines(layout.path, lines, numbers, columns, dtype)
+                _check_in_range(values, layout, lines, numbers, columns)
+                out[targets] = values
                 n_read += len(lines)
                 lines, targets, numbers = [], [], []
             if n_read == len(rows):
@@ -415,6 +417,27 @@ def _parse_rows(layout, rows, sample_positions, chunksize, dtype) -> np.ndarray:
             f"{len(rows)} gene rows, found {n_read}."
         )
     return out
+
+
+def _check_in_range(values, layout, lines, numbers, columns) -> None:
+    """Refuse values that became infinite only by parsing into ``values.dtype``.
+
+    Parsing a number beyond a dtype's range gives infinity without a word;
+    the file's own ``inf`` entries stay as they are.
+    """
+    if values.dtype.itemsize >= 8 or not np.isinf(values).any():
+        return
+    wide = _parse_lines(layout.path, lines, numbers, columns, np.float64)
+    overflow = np.argwhere(np.isinf(values) & np.isfinite(wide))
+    if overflow.size:
+        i, j = overflow[0]
+        gene = lines[i].split(b"\t", 1)[0].decode("utf-8", "replace")
+        sample = layout.samples[columns[j] - len(_GCT_ID_COLUMNS)]
+        raise ValueError(
+            f"Gene {gene!r} of GCT file '{layout.path}' (line {numbers[i] + 1}) "
+            f"holds {float(wide[i, j])!r} for sample {sample!r}, beyond the range of "
+            f"{values.dtype}; read it with dtype=np.float64."
+        )
 
 
 def _parse_lines(path, lines, numbers, columns, dtype) -> np.ndarray:
@@ -551,8 +574,27 @@ def read_expression_table(
         table = _set_sample_index(table, sample_column, path)
     gene_columns = _gene_columns(table, covariates, path)
     if dtype is not None and gene_columns:
-        table = table.astype(dict.fromkeys(gene_columns, dtype))
+        converted = table.astype(dict.fromkeys(gene_columns, dtype))
+        _check_conversion_in_range(table, converted, gene_columns, path)
+        table = converted
     return table
+
+
+def _check_conversion_in_range(table, converted, gene_columns, path) -> None:
+    """Refuse values that became infinite only in the conversion to ``dtype``."""
+    for gene in gene_columns:
+        after = converted[gene].to_numpy()
+        if not np.isinf(after).any():
+            continue
+        before = pd.to_numeric(table[gene]).to_numpy(dtype=np.float64, na_value=np.nan)
+        overflow = np.flatnonzero(np.isinf(after) & np.isfinite(before))
+        if overflow.size:
+            i = overflow[0]
+            raise ValueError(
+                f"Gene {gene!r} of '{path}' holds {float(before[i])!r} for sample "
+                f"{table.index[i]!r}, beyond the range of {after.dtype}; read "
+                "it with dtype=np.float64."
+            )
 
 
 def _table_format(path: Path) -> tuple[str, str | None]:
