@@ -1073,7 +1073,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     "Sparse data was passed to GAINImputer, but dense data is "
                     "required; use X.toarray() to convert to a dense array."
                 )
-            X_checked = X if isinstance(X, pd.DataFrame) else np.asarray(X)
+            X_checked = X if isinstance(X, pd.DataFrame | np.ndarray) else np.asarray(X)
+            if X_checked is not X and X_checked.dtype.kind in "US":
+                # Rows of mixed values (1.5, "lung", 65): NumPy would make every
+                # value a string; objects keep each as it was.
+                X_checked = np.asarray(X, dtype=object)
             _check_table_shape(X_checked, check_params["ensure_min_samples"])
             validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
             names = getattr(self, "feature_names_in_", None)

@@ -326,6 +326,21 @@ def test_nullable_integer_covariate_comes_back_unchanged():
     )
 
 
+def test_rows_as_lists_keep_their_covariate_values():
+    rng = np.random.RandomState(0)
+    rows = [
+        [float(a), float(b), ["lung", "liver"][i % 2], 30 + i]
+        for i, (a, b) in enumerate(rng.normal(size=(20, 2)))
+    ]
+    rows[0][0] = np.nan
+    out = GAINImputer(
+        categorical_covariates=[2], numerical_covariates=[3], **TINY
+    ).fit_transform(rows)
+    assert out.dtype == object
+    assert [row[2:] for row in out.tolist()] == [row[2:] for row in rows]
+    assert type(out[0, 3]) is int and np.isfinite(out[:, :2].astype(float)).all()
+
+
 def test_early_stopping_without_entries_to_score_warns():
     X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
     imputer = GAINImputer(observed_fraction_range=(1.0, 1.0), **TINY)
