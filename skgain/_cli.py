@@ -153,6 +153,18 @@ _OPTIONS_OF_PARAMETERS = {
 }
 
 
+def _check_model_covariates(args, kind: str, fitted: list) -> None:
+    """Refuse covariate options that differ from a saved model's covariates."""
+    given = getattr(args, f"{kind}_covariates")
+    if given is not None and list(given) != fitted:
+        raise ValueError(
+            f"--{kind}-covariates {','.join(given)} differs from the "
+            f"{kind} covariates of the model, {','.join(fitted) or '(none)'}: a "
+            "saved model imputes with the covariates it was fitted with; leave "
+            "the option out."
+        )
+
+
 def _impute(args: argparse.Namespace) -> None:
     if args.std_output is not None and args.n_imputations < 2:
         raise ValueError(
@@ -168,8 +180,11 @@ def _impute(args: argparse.Namespace) -> None:
         if args.device is not None:
             imputer.set_params(device=args.device)
         roles = imputer._roles
+        names = imputer.feature_names_in_
+        _check_model_covariates(args, "categorical", list(names[roles.categorical]))
+        _check_model_covariates(args, "numerical", list(names[roles.numerical]))
         covariate_columns = np.concatenate([roles.categorical, roles.numerical])
-        covariates = list(imputer.feature_names_in_[covariate_columns])
+        covariates = list(names[covariate_columns])
     else:
         covariates = (args.categorical_covariates or []) + (
             args.numerical_covariates or []

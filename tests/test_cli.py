@@ -71,6 +71,30 @@ def test_save_model_then_reuse_it(table_path, tmp_path):
     reuse = ["--sample-column", "sample", "-q"]
     assert run("impute", table_path, "-o", second, "--model", model, *reuse) == 0
     pd.testing.assert_frame_equal(pd.read_csv(first), pd.read_csv(second))
+    # The model's own covariates may be named again; other ones are refused.
+    same = ["--categorical-covariates", "tissue", "--numerical-covariates", "age"]
+    assert run("impute", table_path, "-o", second, "--model", model, *reuse, *same) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(first), pd.read_csv(second))
+
+
+@pytest.mark.parametrize(
+    "option, value, fitted",
+    [
+        ("--categorical-covariates", "tissue,g1", "tissue"),
+        ("--numerical-covariates", "g1", "age"),
+    ],
+)
+def test_saved_model_refuses_other_covariates(
+    table_path, tmp_path, capsys, option, value, fitted
+):
+    model = tmp_path / "model.joblib"
+    run("impute", table_path, "-o", tmp_path / "a.csv", "--save-model", model, *COMMON)
+    capsys.readouterr()
+    reuse = ["--sample-column", "sample", "-q", "--model", model, option, value]
+    assert run("impute", table_path, "-o", tmp_path / "b.csv", *reuse) == 1
+    error = capsys.readouterr().err
+    assert f"{option} {value} differs from" in error and f"model, {fitted}:" in error
+    assert not (tmp_path / "b.csv").exists()
 
 
 def test_n_imputations_writes_standard_deviations(table_path, tmp_path):
