@@ -111,6 +111,22 @@ def test_dataframes_give_the_same_scores_and_name_the_features():
     assert list(raw.columns) == columns
 
 
+@pytest.mark.parametrize("metric", [imputation_r2_score, imputation_rmse])
+def test_dataframes_of_other_rows_are_refused(metric):
+    samples = ["S1", "S2", "S3", "S4"]
+    true = pd.DataFrame(X_TRUE, index=samples)
+    shuffled = pd.DataFrame(X_IMPUTED, index=samples).iloc[[1, 0, 2, 3]]
+    with pytest.raises(ValueError, match="rows differ \\(row 0: 'S1' against 'S2'\\)"):
+        metric(true, shuffled, MASK)
+    mask = pd.DataFrame(MASK, index=[0, 1, 2, 3])
+    imputed = pd.DataFrame(X_IMPUTED, index=samples)
+    with pytest.raises(ValueError, match="X_imputed and missing_mask are"):
+        metric(true, imputed, mask)
+    # Aligned, they score as the arrays do.
+    aligned = shuffled.loc[true.index]
+    assert metric(true, aligned, MASK) == pytest.approx(metric(X_TRUE, X_IMPUTED, MASK))
+
+
 def test_inputs_are_not_modified():
     true, imputed, mask = X_TRUE.copy(), X_IMPUTED.copy(), MASK.copy()
     imputation_r2_score(true, imputed, mask, groups=[0, 0, 1, 1])

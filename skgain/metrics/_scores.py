@@ -72,6 +72,8 @@ def imputation_r2_score(
 
     X_imputed : {array-like, DataFrame} of shape (n_samples, n_features)
         Imputed values. Only the masked entries are read; they must be finite.
+        Rows pair with ``X_true``'s by position; where both (or
+        ``missing_mask``) are DataFrames, their indexes must be equal.
 
     missing_mask : {array-like, DataFrame} of bool, shape (n_samples, n_features)
         True where the entry was hidden from the imputer and imputed.
@@ -214,6 +216,8 @@ def imputation_rmse(
 
     X_imputed : {array-like, DataFrame} of shape (n_samples, n_features)
         Imputed values. Only the masked entries are read; they must be finite.
+        Rows pair with ``X_true``'s by position; where both (or
+        ``missing_mask``) are DataFrames, their indexes must be equal.
 
     missing_mask : {array-like, DataFrame} of bool, shape (n_samples, n_features)
         True where the entry was hidden from the imputer and imputed.
@@ -300,6 +304,7 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
             f"{true.shape}, {imputed.shape} and {mask.shape}."
         )
     feature_names = _feature_names(X_true, X_imputed, true.shape[1])
+    _check_same_rows(X_true=X_true, X_imputed=X_imputed, missing_mask=missing_mask)
     n_samples, n_features = true.shape
 
     if groups is None:
@@ -375,6 +380,27 @@ def _feature_names(X_true, X_imputed, n_features) -> np.ndarray:
             "they must hold the same features in the same order."
         )
     return names[0] if names else np.arange(n_features)
+
+
+def _check_same_rows(**tables) -> None:
+    """Refuse DataFrames whose rows are different samples, or in another order.
+
+    The scores pair rows by position; DataFrames carry their samples' labels,
+    so a shuffled or differently indexed one would be scored against the
+    wrong samples.
+    """
+    indexes = [(n, X.index) for n, X in tables.items() if isinstance(X, pd.DataFrame)]
+    for (first, index), (other, other_index) in zip(indexes, indexes[1:]):
+        if not index.equals(other_index):
+            position = next(
+                (i for i, (a, b) in enumerate(zip(index, other_index)) if a != b), 0
+            )
+            raise ValueError(
+                f"{first} and {other} are DataFrames whose rows differ (row "
+                f"{position}: {index[position]!r} against {other_index[position]!r}); "
+                f"they must hold the same samples in the same order, as "
+                f"{other}.loc[{first}.index] does."
+            )
 
 
 def _group_rows(groups, n_samples):
