@@ -228,7 +228,13 @@ class CovariateEncoder:
             # An all-missing covariate has no mean; it is encoded as zeros.
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(numerical, axis=0)
-            scale = np.nanstd(numerical, axis=0)
+            # Divided by the largest deviation before squaring, as in
+            # FeatureScaler, so that no scale loses its spread.
+            with np.errstate(over="ignore", invalid="ignore"):
+                deviation = numerical - mean
+                spread = np.nanmax(np.abs(deviation), axis=0)
+            spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+            scale = spread * np.sqrt(np.nanmean((deviation / spread) ** 2, axis=0))
         count = np.sum(~np.isnan(numerical), axis=0)
         overflow = (count > 0) & ~(np.isfinite(mean) & np.isfinite(scale))
         if overflow.any():
@@ -240,8 +246,8 @@ class CovariateEncoder:
             )
         self.mean_ = np.nan_to_num(mean)
         # A spread within rounding of 0 counts as none (see FeatureScaler).
-        spread = (count > 0) & (scale > 0) & ~spread_is_rounding(scale**2, mean, count)
-        self.scale_ = np.where(spread, scale, 1.0)
+        varies = (count > 0) & (scale > 0) & ~spread_is_rounding(scale, mean, count)
+        self.scale_ = np.where(varies, scale, 1.0)
         return self
 
     def transform(self, X) -> tuple[np.ndarray, np.ndarray]:

@@ -75,14 +75,19 @@ class FeatureScaler:
             low = torch.minimum(low, torch.add(kept, hidden, alpha=largest).amin(0))
             high = torch.maximum(high, torch.add(kept, hidden, alpha=-largest).amax(0))
         mean = torch.where(count > 0, total / count.clamp_min(1), 0.0)
+        # Deviations are divided by the largest one before they are squared,
+        # so that neither values of 1e-170 (whose squares underflow to 0) nor
+        # of 1e200 (whose squares overflow) lose their spread.
+        spread = torch.maximum(high.double() - mean, mean - low.double())
+        spread = torch.where((count > 0) & (spread > 0), spread, 1.0)
         squares = torch.zeros(n_features, dtype=torch.float64)
         for kept, hidden in _blocks(values, observed):
-            deviation = kept.to(torch.float64).sub_(mean)
+            deviation = kept.to(torch.float64).sub_(mean).div_(spread)
             # The deviation of a gap (0 - mean) times 0 counts for nothing.
             deviation.addcmul_(deviation, hidden.to(torch.float64), value=-1)
             squares += deviation.square_().sum(0)
         variance = torch.where(count > 0, squares / count.clamp_min(1), 0.0)
-        mean, scale = mean.numpy(), variance.sqrt_().numpy()
+        mean, scale = mean.numpy(), (variance.sqrt_() * spread).numpy()
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
             bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))[:10]
             where = (
@@ -100,7 +105,7 @@ class FeatureScaler:
         # A spread no wider than rounding (0.3 and 0.30000000000000004) is a
         # constant too: dividing by it would turn a new value a hair away
         # into an input of 1e14, and the imputations into garbage.
-        rounding = ~exact & (count > 0) & spread_is_rounding(scale**2, mean, count)
+        rounding = ~exact & (count > 0) & spread_is_rounding(scale, mean, count)
         constant_value = np.where(exact, low, np.where(rounding, mean, np.nan))
         scale = np.where((scale > 0) & ~rounding, scale, 1.0)
         return cls(mean, scale, constant_value)
@@ -128,28 +133,36 @@ class FeatureScaler:
         return out.numpy()
 
 
-def spread_is_rounding(variance, mean, count) -> np.ndarray:
-    """Whether each variance is within float64 rounding of 0.
+def spread_is_rounding(std, mean, count) -> np.ndarray:
+    """Whether each standard deviation is within float64 rounding of 0.
 
     scikit-learn's ``StandardScaler`` rule: a variance computed from
     ``count`` values around ``mean`` is zero up to rounding when it is at most
     ``count * eps * variance + (count * mean * eps) ** 2``, with ``eps`` the
-    float64 machine epsilon.
+    float64 machine epsilon. Here in the equivalent form
+    ``std * sqrt(1 - count * eps) <= count * eps * |mean|``, which squares
+    nothing, so that it holds at any scale.
 
     Parameters
     ----------
-    variance, mean, count : array-like of shape (n_features,)
-        Variance, mean and number of the values of each feature.
+    std, mean, count : array-like of shape (n_features,)
+        Standard deviation, mean and number of the values of each feature.
 
     Returns
     -------
     rounding : ndarray of bool, shape (n_features,)
+
+    Examples
+    --------
+    >>> from skgain._data import spread_is_rounding
+    >>> spread_is_rounding([2.8e-17, 1e-4], [0.3, 0.3], [4, 4])
+    array([ True, False])
     """
-    eps = np.finfo(np.float64).eps
-    variance, mean, count = (
-        np.asarray(a, dtype=np.float64) for a in (variance, mean, count)
+    std, mean, count = (np.asarray(a, dtype=np.float64) for a in (std, mean, count))
+    relative_rounding = count * np.finfo(np.float64).eps
+    return std * np.sqrt(np.maximum(1 - relative_rounding, 0)) <= (
+        relative_rounding * np.abs(mean)
     )
-    return variance <= count * eps * variance + (count * mean * eps) ** 2
 
 
 def _as_tensor(array: np.ndarray) -> torch.Tensor:

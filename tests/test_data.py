@@ -128,19 +128,29 @@ def test_more_rows_than_row_block():
     )
 
 
-@pytest.mark.parametrize(
-    "column",
-    [
-        [1e308, 1e308, 5e307],  # the sum overflows
-        [1e200, -1e200, 0.0],  # the sum of squares overflows
-    ],
-)
-def test_overflow_raises(column):
-    values = np.column_stack([[1.0, 2.0, 3.0], column])
+def test_overflow_raises():
+    # The sum overflows.
+    values = np.column_stack([[1.0, 2.0, 3.0], [1e308, 1e308, 5e307]])
     observed = np.ones(values.shape, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         with pytest.raises(ValueError, match=r"feature\(s\) at position \[1\]"):
             FeatureScaler.fit(values, observed)
+
+
+@pytest.mark.parametrize("factor", [1e-170, 1e-30, 1e30, 1e200])
+def test_statistics_at_any_scale(factor):
+    """Squares of 1e-170 underflow and of 1e200 overflow; the scale must not."""
+    values, observed = _data(seed=3)
+    scaler = FeatureScaler.fit(values, observed)
+    scaled = FeatureScaler.fit(values * factor, observed)
+    np.testing.assert_allclose(scaled.mean, scaler.mean * factor, rtol=1e-12)
+    np.testing.assert_allclose(scaled.scale, scaler.scale * factor, rtol=1e-12)
+    assert np.isnan(scaled.constant_value).all()
+    np.testing.assert_allclose(
+        scaled.transform(values * factor, observed),
+        scaler.transform(values, observed),
+        rtol=1e-6,
+    )
 
 
 def test_constant_value_is_exact_and_ignores_missing_entries():

@@ -647,6 +647,17 @@ def test_spread_of_rounding_is_not_blown_up(role):
     assert np.abs(out[:, 0]).max() < 10
 
 
+@pytest.mark.parametrize("factor", [1e-170, 1e200])
+def test_imputations_follow_the_scale_of_the_data(factor):
+    """Standardisation makes the fit blind to units, however small or large."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 1)) + 0.2 * rng.normal(size=(40, 4))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    expected = GAINImputer(**TINY).fit_transform(X)
+    out = GAINImputer(**TINY).fit_transform(X * factor)
+    np.testing.assert_allclose(out / factor, expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("as_frame", [True, False])
 def test_overflowing_feature_is_named_by_its_column(as_frame):
     rng = np.random.RandomState(0)
@@ -654,7 +665,7 @@ def test_overflowing_feature_is_named_by_its_column(as_frame):
         rng.normal(size=(20, 5)), columns=["age", "empty", "g1", "g2", "big"]
     )
     frame["empty"] = np.nan
-    frame["big"] *= 1e300
+    frame["big"] = rng.uniform(1.5e308, 1.7e308, size=20)  # the sum overflows
     X = frame if as_frame else frame.to_numpy()
     expected = "'big'" if as_frame else "at index 4"
     imputer = GAINImputer(numerical_covariates=[0], **TINY)
