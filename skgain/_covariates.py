@@ -88,10 +88,14 @@ def resolve_column_roles(
         )
     else:
         categorical = _resolve_spec(
-            "categorical_covariates", categorical_covariates, feature_names, n_columns
+            "categorical_covariates",
+            categorical_covariates,
+            feature_names,
+            X,
+            n_columns,
         )
     numerical = _resolve_spec(
-        "numerical_covariates", numerical_covariates, feature_names, n_columns
+        "numerical_covariates", numerical_covariates, feature_names, X, n_columns
     )
     both = np.intersect1d(categorical, numerical)
     if both.size:
@@ -114,7 +118,7 @@ def _is_categorical_dtype(dtype) -> bool:
     )
 
 
-def _resolve_spec(param, spec, feature_names, n_columns) -> np.ndarray:
+def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
     if spec is None:
         return np.array([], dtype=np.intp)
     if isinstance(spec, bool | np.bool_):
@@ -148,6 +152,13 @@ def _resolve_spec(param, spec, feature_names, n_columns) -> np.ndarray:
         # Keep the user's order so that embeddings line up with the named columns.
         return np.array(list(dict.fromkeys(indices % n_columns)), dtype=np.intp)
     if all(isinstance(s, str) for s in spec):
+        if feature_names is None and isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"{param}={spec!r} names columns, but X's column labels are "
+                f"not all strings ({_shorten(list(X.columns), 5)}), so X has no "
+                "column names; give integer positions, or make the labels "
+                "strings (X.columns = X.columns.astype(str))."
+            )
         if feature_names is None:
             raise ValueError(
                 f"{param}={spec!r} names columns, but X has no column names; "

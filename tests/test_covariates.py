@@ -99,6 +99,14 @@ def test_roles_names_without_column_names():
         _roles(["tissue"], None, feature_names=None)
 
 
+def test_roles_names_with_a_dataframe_of_non_string_labels():
+    X = pd.DataFrame(np.zeros((3, 4)))  # labels 0 to 3: no feature names
+    with pytest.raises(
+        ValueError, match=r"labels are not all strings \(\[0, 1, 2, 3\]\)"
+    ):
+        resolve_column_roles(X, None, ["0"], None, 4)
+
+
 def test_roles_unknown_name_lists_available_columns():
     with pytest.raises(ValueError, match=r"\['tisue'\].*'g0', 'tissue', 'g1'"):
         _roles(["tisue"], None)
