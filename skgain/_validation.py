@@ -31,21 +31,28 @@ def check_unit_interval(name, pair):
 def check_finite(features, feature_columns, allow_nan, missing_values, names):
     bad_inf = np.isinf(features).any(axis=0)
     if bad_inf.any():
-        labels = [column_label(j, names) for j in feature_columns[bad_inf][:10]]
         raise ValueError(
-            f"Input X contains infinity in column(s) {', '.join(labels)}; "
-            "GAINImputer needs finite values, with missing entries marked by "
-            "missing_values."
+            "Input X contains infinity in column(s) "
+            f"{_labels(feature_columns[bad_inf], names)}; GAINImputer needs "
+            "finite values, with missing entries marked by missing_values."
         )
     if not allow_nan:
         bad_nan = np.isnan(features).any(axis=0)
         if bad_nan.any():
-            labels = [column_label(j, names) for j in feature_columns[bad_nan][:10]]
             raise ValueError(
-                f"Input X contains NaN in column(s) {', '.join(labels)}, but "
+                "Input X contains NaN in column(s) "
+                f"{_labels(feature_columns[bad_nan], names)}, but "
                 f"missing_values={missing_values!r}; mark missing entries with "
                 "one placeholder."
             )
+
+
+def _labels(columns, names, limit: int = 10) -> str:
+    """The first ``limit`` columns' labels, and how many more there are."""
+    labels = ", ".join(column_label(j, names) for j in columns[:limit])
+    if len(columns) > limit:
+        labels += f" and {len(columns) - limit} more"
+    return labels
 
 
 def check_not_temporal(X, feature_columns, names=None):

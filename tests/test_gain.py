@@ -489,6 +489,15 @@ def test_infinity_names_the_column():
         GAINImputer(**TINY).fit(frame)
 
 
+def test_nan_with_a_numeric_placeholder_lists_the_columns_and_counts_the_rest():
+    X = np.random.RandomState(0).normal(size=(5, 12))
+    X[0] = np.nan
+    with pytest.raises(
+        ValueError, match=r"NaN in column\(s\) at index 0, .*at index 9 and 2 more, but"
+    ):
+        GAINImputer(missing_values=-1, **TINY).fit(X)
+
+
 def test_columns_must_match_at_transform():
     frame = _small_frame()
     imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
