@@ -4,7 +4,6 @@
 import copy
 import gc
 import numbers
-import warnings
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +52,7 @@ from skgain._validation import (
     explain_conversion_error,
     is_nan_marker,
     missing_as_nan,
+    warn_at_caller,
 )
 
 # Training copies from this size up are freed with a garbage collection
@@ -669,22 +669,20 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         self.validation_scores_ = result.validation_scores
         self.best_validation_score_ = result.best_validation_score
         if result.validation_message is not None:
-            warnings.warn(result.validation_message, UserWarning, stacklevel=3)
+            warn_at_caller(result.validation_message, UserWarning)
         if result.divergence_message is not None:
-            warnings.warn(
+            warn_at_caller(
                 result.divergence_message + " The generator of the best epoch "
                 "before that is kept.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
         elif not result.converged and self.learning_rate == "constant":
             # Under the cosine schedule max_iter is the planned end: the
             # rate has come down to 0, and more epochs would not change much.
-            warnings.warn(
+            warn_at_caller(
                 f"GAINImputer reached max_iter={self.max_iter} epochs before the "
                 "monitored score stopped improving; increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
         if scaled.nbytes >= _COLLECT_AFTER_BYTES:
             # The first optimizer of a process imports torch._dynamo, and
@@ -701,10 +699,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             # Validation would hide nothing: train on every row, as without
             # early stopping (the training schedule and "auto" settings then
             # count them all).
-            warnings.warn(
+            warn_at_caller(
                 unusable_validation_message(self.observed_fraction_range, True),
                 UserWarning,
-                stacklevel=4,
             )
             return order, order[:0]
         n_validation = min(
@@ -790,9 +787,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         except ValueError as exc:
             # A model fitted on a GPU and loaded where there is none still
             # imputes; the user hears why it runs on the CPU.
-            warnings.warn(
-                f"{exc} Imputing on the CPU instead.", RuntimeWarning, stacklevel=3
-            )
+            warn_at_caller(f"{exc} Imputing on the CPU instead.", RuntimeWarning)
             return torch.device("cpu")
 
     def _noise_generator(self) -> torch.Generator:

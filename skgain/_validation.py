@@ -2,13 +2,39 @@
 """Input checks whose errors name the offending column or parameter."""
 
 import numbers
+import os
+import sys
 import warnings
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
 from skgain._covariates import column_label, get_column
+
+# Frames in these packages are skipped when a warning looks for its caller.
+_LIBRARY_DIRECTORIES = (
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+)
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """Warn, attributing the warning to the first caller outside the libraries.
+
+    ``fit`` reaches the code that warns through scikit-learn's decorators
+    and, in a Pipeline or a search, through scikit-learn's own calls: a fixed
+    ``stacklevel`` would point at one of them. The warning's file and line
+    are then the user's, which ``warnings.filterwarnings(module=...)`` and
+    the printed message can use.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(
+        _LIBRARY_DIRECTORIES
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def is_nan_marker(missing_values) -> bool:

@@ -498,6 +498,18 @@ def test_nan_with_a_numeric_placeholder_lists_the_columns_and_counts_the_rest():
         GAINImputer(missing_values=-1, **TINY).fit(X)
 
 
+def test_warnings_point_at_the_callers_line():
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    X[0, 0] = np.nan
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GAINImputer(**{**TINY, "max_iter": 1}).fit(X)
+        make_pipeline(GAINImputer(**{**TINY, "max_iter": 1})).fit(X)
+    reached = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(reached) == 2
+    assert all(w.filename == __file__ for w in reached), [w.filename for w in reached]
+
+
 def test_columns_must_match_at_transform():
     frame = _small_frame()
     imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
