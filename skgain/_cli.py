@@ -150,6 +150,8 @@ _OPTIONS_OF_PARAMETERS = {
     r"\bnumerical_covariates\b": "--numerical-covariates",
     r"`covariates`": "--categorical-covariates or --numerical-covariates (and "
     "the column of sample ids with --sample-column)",
+    # The command reads empty cells and NaN as missing; it has no placeholder.
+    r"marked by missing_values": "left empty or NaN",
 }
 
 

@@ -166,7 +166,9 @@ def explain_conversion_error(
         except (ValueError, TypeError, np.exceptions.ComplexWarning):
             bad.append(column_label(j, names))
     if bad:
+        # scikit-learn's message on complex data goes on to print the array.
+        detail = (str(exc).splitlines() or [""])[0][:200]
         raise type(exc)(
             f"{kind} column(s) {', '.join(bad[:10])} hold non-numeric values "
-            f"({exc}). {advice}"
+            f"({detail}). {advice}"
         ) from exc

@@ -217,6 +217,20 @@ def test_outputs_are_checked_before_training(
     assert not model.exists()
 
 
+def test_infinity_in_a_table_is_explained_in_the_commands_terms(tmp_path, capsys):
+    path = tmp_path / "inf.csv"
+    path.write_text("sample,g1,g2\nS1,1.0,inf\nS2,2.0,3.0\nS3,,4.0\n")
+    status = run(
+        "impute", path, "-o", tmp_path / "out.csv", "--sample-column", "sample"
+    )
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "infinity in column(s) 'g2'" in error
+    assert (
+        "missing entries left empty or NaN" in error and "missing_values" not in error
+    )
+
+
 def test_parquet_output_without_pyarrow_is_refused_first(
     table_path, tmp_path, capsys, monkeypatch, no_fit
 ):

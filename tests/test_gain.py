@@ -510,6 +510,15 @@ def test_warnings_point_at_the_callers_line():
     assert all(w.filename == __file__ for w in reached), [w.filename for w in reached]
 
 
+def test_complex_features_are_refused_in_one_line():
+    X = np.random.RandomState(0).normal(size=(300, 4)).astype(complex)
+    with pytest.raises(ValueError, match="at index 3 hold non-numeric") as error:
+        GAINImputer(**TINY).fit(X)
+    assert "\n" not in str(error.value) and "Complex data not supported" in str(
+        error.value
+    )
+
+
 def test_columns_must_match_at_transform():
     frame = _small_frame()
     imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
