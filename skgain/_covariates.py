@@ -239,12 +239,13 @@ class CovariateEncoder:
             # An all-missing covariate has no mean; it is encoded as zeros.
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(numerical, axis=0)
-            # Divided by the largest deviation before squaring, as in
-            # FeatureScaler, so that no scale loses its spread.
+            # Divided by a power of two above the largest deviation before
+            # squaring, as in FeatureScaler, so that no scale loses its spread.
             with np.errstate(over="ignore", invalid="ignore"):
                 deviation = numerical - mean
                 spread = np.nanmax(np.abs(deviation), axis=0)
             spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+            spread = np.ldexp(1.0, np.frexp(spread)[1])  # divides exactly
             scale = spread * np.sqrt(np.nanmean((deviation / spread) ** 2, axis=0))
         count = np.sum(~np.isnan(numerical), axis=0)
         overflow = (count > 0) & ~(np.isfinite(mean) & np.isfinite(scale))

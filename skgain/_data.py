@@ -75,11 +75,14 @@ class FeatureScaler:
             low = torch.minimum(low, torch.add(kept, hidden, alpha=largest).amin(0))
             high = torch.maximum(high, torch.add(kept, hidden, alpha=-largest).amax(0))
         mean = torch.where(count > 0, total / count.clamp_min(1), 0.0)
-        # Deviations are divided by the largest one before they are squared,
-        # so that neither values of 1e-170 (whose squares underflow to 0) nor
-        # of 1e200 (whose squares overflow) lose their spread.
+        # Deviations are divided by a power of two at least as large as the
+        # largest one before they are squared, so that neither values of
+        # 1e-170 (whose squares underflow to 0) nor of 1e200 (whose squares
+        # overflow) lose their spread; a power of two divides exactly, so
+        # ordinary data get the same scale to the last bit as without it.
         spread = torch.maximum(high.double() - mean, mean - low.double())
         spread = torch.where((count > 0) & (spread > 0), spread, 1.0)
+        spread = torch.ldexp(torch.ones_like(spread), torch.frexp(spread).exponent)
         squares = torch.zeros(n_features, dtype=torch.float64)
         for kept, hidden in _blocks(values, observed):
             deviation = kept.to(torch.float64).sub_(mean).div_(spread)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Input checks whose errors name the offending column or parameter."""
 
+import importlib.util
 import numbers
 import os
 import sys
@@ -8,15 +9,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
 from skgain._covariates import column_label, get_column
 
 # Frames in these packages are skipped when a warning looks for its caller.
-_LIBRARY_DIRECTORIES = (
-    os.path.dirname(os.path.abspath(__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+# joblib, which scikit-learn installs, runs the fits of its searches and
+# cross-validation; it is only looked up, not imported.
+_LIBRARY_DIRECTORIES = tuple(
+    os.path.dirname(os.path.abspath(spec.origin)) + os.sep
+    for spec in map(importlib.util.find_spec, ("skgain", "sklearn", "joblib"))
+    if spec is not None and spec.origin is not None
 )
 
 
@@ -24,7 +27,8 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
     """Warn, attributing the warning to the first caller outside the libraries.
 
     ``fit`` reaches the code that warns through scikit-learn's decorators
-    and, in a Pipeline or a search, through scikit-learn's own calls: a fixed
+    and, in a Pipeline or a search, through scikit-learn's and joblib's
+    calls: a fixed
     ``stacklevel`` would point at one of them. The warning's file and line
     are then the user's, which ``warnings.filterwarnings(module=...)`` and
     the printed message can use.

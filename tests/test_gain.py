@@ -27,6 +27,7 @@ import skgain._gain as gain_module
 import skgain._training as training_module
 from skgain import GAINImputer, _networks
 from skgain._training import TrainingDivergedError
+from skgain.metrics import make_imputation_scorer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -505,8 +506,10 @@ def test_warnings_point_at_the_callers_line():
         warnings.simplefilter("always")
         GAINImputer(**{**TINY, "max_iter": 1}).fit(X)
         make_pipeline(GAINImputer(**{**TINY, "max_iter": 1})).fit(X)
+        scorer = make_imputation_scorer(random_state=0)
+        cross_validate(GAINImputer(**{**TINY, "max_iter": 1}), X, cv=2, scoring=scorer)
     reached = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert len(reached) == 2
+    assert len(reached) == 4
     assert all(w.filename == __file__ for w in reached), [w.filename for w in reached]
 
 
