@@ -117,8 +117,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     ----------
     missing_values : int, float, np.nan or pd.NA, default=np.nan
         The placeholder for missing values. All occurrences in the feature
-        columns are imputed. ``pd.NA`` in nullable pandas columns, and in
-        ``object`` or ``string`` columns, is treated like ``np.nan``. Infinite
+        columns are imputed. ``pd.NA`` in nullable pandas columns, in
+        ``object`` or ``string`` columns and in object arrays is treated like
+        ``np.nan``. Infinite
         placeholders are refused, as infinite values in ``X`` are.
 
     categorical_covariates : "from_dtype", str, array-like of str, int or bool, \

@@ -98,9 +98,11 @@ def check_not_temporal(X, feature_columns, names=None):
     if isinstance(X, pd.DataFrame):
         if names is None:
             names = np.asarray(X.columns, dtype=object)
-        dtypes = X.dtypes
-        temporal = [j for j in columns if dtypes.iloc[j].kind in "mM"]
-        dtype = dtypes.iloc[temporal[0]] if temporal else None
+        # One array of dtypes: Series.iloc per column costs 3 us, 35 ms at
+        # 12,000 genes.
+        dtypes = X.dtypes.to_numpy()
+        temporal = [j for j in columns if dtypes[j].kind in "mM"]
+        dtype = dtypes[temporal[0]] if temporal else None
     else:
         dtype = X.dtype
         temporal = list(columns) if dtype.kind in "mM" else []
@@ -115,21 +117,24 @@ def check_not_temporal(X, feature_columns, names=None):
 
 
 def missing_as_nan(X, feature_columns=None):
-    """``X`` with ``pd.NA`` and ``None`` in its text-typed feature columns as NaN.
+    """``X`` with ``pd.NA`` in its object-typed feature columns as NaN.
 
     NumPy converts NaN and None to float but fails on ``pd.NA``, which
-    object and ``string`` columns can hold; nullable numeric columns convert
-    it themselves. Only those columns are copied; ``X`` is not modified.
+    object and ``string`` columns of a DataFrame, and object arrays, can
+    hold; nullable numeric columns convert it themselves. Only such columns
+    (or such an array) are copied; ``X`` is not modified.
     """
+    if isinstance(X, np.ndarray) and X.dtype == object:
+        return np.where(pd.isna(X), np.nan, X)
     if not isinstance(X, pd.DataFrame):
         return X
     columns = range(X.shape[1]) if feature_columns is None else feature_columns
-    dtypes = X.dtypes
+    dtypes = X.dtypes.to_numpy()  # one array: Series.iloc per column is slow
     text = [
         j
         for j in columns
-        if pd.api.types.is_object_dtype(dtypes.iloc[j])
-        or isinstance(dtypes.iloc[j], pd.StringDtype)
+        if (isinstance(dtypes[j], np.dtype) and dtypes[j].kind == "O")
+        or isinstance(dtypes[j], pd.StringDtype)
     ]
     if not text:
         return X

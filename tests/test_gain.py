@@ -803,6 +803,23 @@ def test_add_indicator_without_feature_columns_says_so():
         imputer.fit(frame)
 
 
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_pandas_na_in_an_object_array_is_missing(with_covariates):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4)).astype(object)
+    X[::3, 1] = pd.NA
+    X[1, 2] = None
+    before = X.copy()
+    params = {"numerical_covariates": [0]} if with_covariates else {}
+    out = GAINImputer(**TINY, **params).fit_transform(X)
+    assert not pd.isna(out).any()
+    observed = ~pd.isna(X)
+    np.testing.assert_array_equal(
+        out[observed].astype(float), X[observed].astype(float)
+    )
+    assert all(a is b for a, b in zip(X.ravel(), before.ravel()))
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(

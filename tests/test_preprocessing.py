@@ -173,6 +173,12 @@ def test_expression_filter_refuses_a_nan_threshold():
     X = np.array([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(ValueError, match="min_expression"):
         ExpressionFilter(min_expression=np.nan).fit(X)
+    # An infinite threshold is a threshold: -inf keeps every observed gene.
+    kept = ExpressionFilter(min_expression=-np.inf).fit(X).get_feature_names_out()
+    assert list(kept) == ["x0", "x1"]
+    assert not len(
+        ExpressionFilter(min_expression=np.inf).fit(X).get_feature_names_out()
+    )
 
 
 def test_log_transformer_rejects_values_below_minus_pseudocount():

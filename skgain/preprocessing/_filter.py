@@ -125,7 +125,7 @@ class ExpressionFilter(SelectorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         # Unbounded, but not NaN, which no value would reach.
-        "min_expression": [Interval(Real, None, None, closed="neither")],
+        "min_expression": [Interval(Real, None, None, closed="both")],
         "min_fraction": [Interval(Real, 0, 1, closed="both")],
         "groups": GROUPS_CONSTRAINT,
         "covariates": COLUMNS_CONSTRAINT,
