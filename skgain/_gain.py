@@ -92,6 +92,24 @@ def _check_table_shape(X, min_samples):
         )
 
 
+def _max_iter_message(result, imputer) -> str:
+    """Why a fit ran to ``max_iter``, and what to raise."""
+    counted = result.n_iter - result.settling_epochs
+    if counted >= imputer.n_iter_no_change:
+        return (
+            f"GAINImputer reached max_iter={imputer.max_iter} epochs before the "
+            "monitored score stopped improving; increase max_iter or tol."
+        )
+    return (
+        f"GAINImputer reached max_iter={imputer.max_iter} epochs before early "
+        f"stopping could end the fit: {result.settling_epochs} of them ended "
+        "within the first warmup_steps + 1 / (1 - generator_averaging) "
+        "training steps, which it does not count (on a small table an epoch is "
+        f"a step or two); increase max_iter to at least "
+        f"{result.settling_epochs + imputer.n_iter_no_change}."
+    )
+
+
 def _layer_sizes(name, value):
     """The hidden widths ``value`` (an int or a sequence of them) as a tuple."""
     sizes = (value,) if isinstance(value, numbers.Integral) else tuple(value)
@@ -680,11 +698,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         elif not result.converged and self.learning_rate == "constant":
             # Under the cosine schedule max_iter is the planned end: the
             # rate has come down to 0, and more epochs would not change much.
-            warn_at_caller(
-                f"GAINImputer reached max_iter={self.max_iter} epochs before the "
-                "monitored score stopped improving; increase max_iter or tol.",
-                ConvergenceWarning,
-            )
+            warn_at_caller(_max_iter_message(result, self), ConvergenceWarning)
         if scaled.nbytes >= _COLLECT_AFTER_BYTES:
             # The first optimizer of a process imports torch._dynamo, and
             # torch.fx keeps that import's frames, ours among them, in a

@@ -184,6 +184,9 @@ class TrainingResult:
     divergence_message: str | None = None
     # Why early stopping fell back to the generator loss, when it did.
     validation_message: str | None = None
+    # Epochs that ended within the settling period (see settling_period),
+    # which early stopping does not count.
+    settling_epochs: int = 0
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -837,6 +840,7 @@ def train(
         # would otherwise end the fit during the warm-up, untrained.
         improved = score > best_score + config.tol
         settling = trainer.n_steps < settling_steps
+        result.settling_epochs += settling
         stale_epochs = 0 if improved or settling else stale_epochs + 1
         if score > best_score:
             best_score = score

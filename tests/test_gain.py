@@ -26,7 +26,7 @@ from sklearn.pipeline import make_pipeline
 import skgain._gain as gain_module
 import skgain._training as training_module
 from skgain import GAINImputer, _networks
-from skgain._training import TrainingDivergedError
+from skgain._training import TrainingDivergedError, TrainingResult
 from skgain.metrics import make_imputation_scorer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -520,6 +520,24 @@ def test_complex_features_are_refused_in_one_line():
     assert "\n" not in str(error.value) and "Complex data not supported" in str(
         error.value
     )
+
+
+def test_max_iter_warning_says_what_to_raise():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    X[::4, 0] = np.nan
+    # 36 training rows: an epoch is one step, and the first 30 steps settle.
+    params = {**TINY, "warmup_steps": 20, "generator_averaging": 0.9}
+    with pytest.warns(ConvergenceWarning, match="to at least 39") as caught:
+        GAINImputer(**{**params, "max_iter": 35}).fit(X)
+    assert "29 of them ended within" in str(caught[0].message)
+    # That many epochs let early stopping end the fit.
+    imputer = GAINImputer(**{**params, "max_iter": 39, "tol": 1e6}).fit(X)
+    assert imputer.n_iter_ == 39
+    # Once enough epochs were counted, the score simply kept improving.
+    result = TrainingResult(generator=None, n_iter=45, converged=False)
+    result.settling_epochs = 29
+    message = gain_module._max_iter_message(result, GAINImputer(max_iter=45))
+    assert message.endswith("increase max_iter or tol.")
 
 
 def test_columns_must_match_at_transform():
