@@ -158,7 +158,7 @@ _OPTIONS_OF_PARAMETERS = {
 def _check_model_covariates(args, kind: str, fitted: list) -> None:
     """Refuse covariate options that differ from a saved model's covariates."""
     given = getattr(args, f"{kind}_covariates")
-    if given is not None and list(given) != fitted:
+    if given is not None and set(given) != set(fitted):
         raise ValueError(
             f"--{kind}-covariates {','.join(given)} differs from the "
             f"{kind} covariates of the model, {','.join(fitted) or '(none)'}: a "

@@ -153,11 +153,15 @@ def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
         return np.array(list(dict.fromkeys(indices % n_columns)), dtype=np.intp)
     if all(isinstance(s, str) for s in spec):
         if feature_names is None and isinstance(X, pd.DataFrame):
+            fix = (
+                "strings (X.columns = X.columns.astype(str))"
+                if not isinstance(X.columns, pd.MultiIndex)
+                else "strings (X.columns = X.columns.to_flat_index().map(str))"
+            )
             raise ValueError(
                 f"{param}={spec!r} names columns, but X's column labels are "
                 f"not all strings ({_shorten(list(X.columns), 5)}), so X has no "
-                "column names; give integer positions, or make the labels "
-                "strings (X.columns = X.columns.astype(str))."
+                f"column names; give integer positions, or make the labels {fix}."
             )
         if feature_names is None:
             raise ValueError(

@@ -92,12 +92,14 @@ class FeatureScaler:
         variance = torch.where(count > 0, squares / count.clamp_min(1), 0.0)
         mean, scale = mean.numpy(), (variance.sqrt_() * spread).numpy()
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-            bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))[:10]
+            bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
             where = (
-                f"at position {bad.tolist()}"
+                f"at position {bad[:10].tolist()}"
                 if column_labels is None
-                else ", ".join(column_labels[j] for j in bad)
+                else ", ".join(column_labels[j] for j in bad[:10])
             )
+            if bad.size > 10:
+                where += f" and {bad.size - 10} more"
             raise ValueError(
                 f"The mean or variance of feature(s) {where} overflows; rescale "
                 "the input (values this large are not expression levels)."

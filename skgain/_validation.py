@@ -107,9 +107,8 @@ def check_not_temporal(X, feature_columns, names=None):
         dtype = X.dtype
         temporal = list(columns) if dtype.kind in "mM" else []
     if temporal:
-        labels = [column_label(j, names) for j in temporal[:10]]
         raise TypeError(
-            f"Feature column(s) {', '.join(labels)} hold dates or durations "
+            f"Feature column(s) {_labels(temporal, names)} hold dates or durations "
             f"({dtype}); GAINImputer imputes numbers: convert them to numbers in "
             "a unit of your choice (such as days since a reference date), or "
             "name them in categorical_covariates."
@@ -173,11 +172,13 @@ def explain_conversion_error(
                 warnings.simplefilter("error", np.exceptions.ComplexWarning)
                 np.asarray(get_column(X, j), dtype=np.float64)
         except (ValueError, TypeError, np.exceptions.ComplexWarning):
-            bad.append(column_label(j, names))
+            bad.append(j)
     if bad:
-        # scikit-learn's message on complex data goes on to print the array.
-        detail = (str(exc).splitlines() or [""])[0][:200]
+        detail = str(exc)
+        if detail.startswith("Complex data not supported"):
+            # The rest of scikit-learn's message prints the whole array.
+            detail = "Complex data not supported"
         raise type(exc)(
-            f"{kind} column(s) {', '.join(bad[:10])} hold non-numeric values "
+            f"{kind} column(s) {_labels(bad, names)} hold non-numeric values "
             f"({detail}). {advice}"
         ) from exc

@@ -97,6 +97,17 @@ def test_saved_model_refuses_other_covariates(
     assert not (tmp_path / "b.csv").exists()
 
 
+def test_saved_model_takes_its_covariates_in_any_order(table_path, tmp_path):
+    model = tmp_path / "model.joblib"
+    common = ["--categorical-covariates", "tissue", "--sample-column", "sample", "-q"]
+    fit = [*common, "--numerical-covariates", "age,g4", "--max-iter", "2"]
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("impute", table_path, "-o", first, "--save-model", model, *fit) == 0
+    reuse = [*common, "--numerical-covariates", "g4,age"]
+    assert run("impute", table_path, "-o", second, "--model", model, *reuse) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(first), pd.read_csv(second))
+
+
 def test_n_imputations_writes_standard_deviations(table_path, tmp_path):
     out = tmp_path / "completed.csv"
     assert run("impute", table_path, "-o", out, "--n-imputations", "4", *COMMON) == 0

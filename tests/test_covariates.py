@@ -105,6 +105,9 @@ def test_roles_names_with_a_dataframe_of_non_string_labels():
         ValueError, match=r"labels are not all strings \(\[0, 1, 2, 3\]\)"
     ):
         resolve_column_roles(X, None, ["0"], None, 4)
+    X.columns = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1), ("b", 2)])
+    with pytest.raises(ValueError, match=r"to_flat_index\(\).map\(str\)"):
+        resolve_column_roles(X, None, ["a"], None, 4)
 
 
 def test_roles_unknown_name_lists_available_columns():

@@ -517,9 +517,16 @@ def test_complex_features_are_refused_in_one_line():
     X = np.random.RandomState(0).normal(size=(300, 4)).astype(complex)
     with pytest.raises(ValueError, match="at index 3 hold non-numeric") as error:
         GAINImputer(**TINY).fit(X)
-    assert "\n" not in str(error.value) and "Complex data not supported" in str(
+    assert "\n" not in str(error.value) and "(Complex data not supported)" in str(
         error.value
     )
+
+
+def test_conversion_errors_keep_the_whole_explanation():
+    """Only the complex-number message is cut: the others explain on."""
+    frame = pd.DataFrame([[1.0, 2.0, "x"], [3.0, 4.0, "y"]], columns=["a", "a", "b"])
+    with pytest.raises(ValueError, match="'a' 2 times"):
+        GAINImputer(**TINY).fit(frame)
 
 
 def test_max_iter_warning_says_what_to_raise():
@@ -768,6 +775,19 @@ def test_dates_in_a_numpy_array_are_refused():
     dates = np.arange("2020-01-01", "2020-01-31", dtype="datetime64[D]").reshape(15, 2)
     with pytest.raises(TypeError, match="at index 0, at index 1 hold dates"):
         GAINImputer(**TINY).fit(dates)
+
+
+def test_column_lists_in_errors_count_the_rest():
+    dates = np.arange("2020-01-01", "2020-07-01", dtype="datetime64[D]")[:180]
+    with pytest.raises(TypeError, match="at index 9 and 2 more hold dates"):
+        GAINImputer(**TINY).fit(dates.reshape(15, 12))
+    words = np.full((3, 12), "x", dtype=object)
+    with pytest.raises(ValueError, match="at index 9 and 2 more hold non-numeric"):
+        GAINImputer(**TINY).fit(words)
+    values = np.full((3, 12), 1.7e308)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match="at index 9 and 2 more overflows"):
+            GAINImputer(**TINY).fit(values)
 
 
 def test_dates_as_a_numerical_covariate_are_refused_by_name():

@@ -117,9 +117,9 @@ scores.round(3)
 # nearest neighbours, which are mostly samples of the same tissue; here it
 # scores a little higher (0.38 against 0.33). With the covariates, it knows
 # the tissue, sex and age of every sample, spends its capacity on the
-# variation within tissues, and scores best. :class:`~sklearn.impute.SimpleImputer` imputes
-# means over all tissues, which is far worse than the tissue means
-# themselves.
+# variation within tissues, and scores best.
+# :class:`~sklearn.impute.SimpleImputer` imputes means over all tissues,
+# which is far worse than the tissue means themselves.
 
 fig, ax = plt.subplots(figsize=(7, 3.2))
 colors = ["#3b75af" if "GAIN" in name else "#a5a5a5" for name in scores.index]

@@ -582,6 +582,15 @@ def read_expression_table(
 
 def _check_conversion_in_range(table, converted, gene_columns, path) -> None:
     """Refuse values that became infinite only in the conversion to ``dtype``."""
+    # Blocks of columns: one NumPy pass each, where a pass per column took a
+    # third of the conversion's time on 12,000 genes.
+    for start in range(0, len(gene_columns), 1024):
+        block = gene_columns[start : start + 1024]
+        if np.isinf(converted[block].to_numpy()).any():
+            _check_columns_in_range(table, converted, block, path)
+
+
+def _check_columns_in_range(table, converted, gene_columns, path) -> None:
     for gene in gene_columns:
         after = converted[gene].to_numpy()
         if not np.isinf(after).any():

@@ -399,7 +399,8 @@ def _check_same_rows(**tables) -> None:
                 f"{first} and {other} are DataFrames whose rows differ (row "
                 f"{position}: {index[position]!r} against {other_index[position]!r}); "
                 f"they must hold the same samples in the same order, as "
-                f"{other}.loc[{first}.index] does."
+                f"{other}.loc[{first}.index] does, or, if the rows are in "
+                f"order already, {other}.set_axis({first}.index)."
             )
 
 
