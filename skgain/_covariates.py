@@ -249,7 +249,8 @@ class CovariateEncoder:
                 deviation = numerical - mean
                 spread = np.nanmax(np.abs(deviation), axis=0)
             spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
-            spread = np.ldexp(1.0, np.frexp(spread)[1])  # divides exactly
+            # Divides exactly; 2^1024 is beyond float64, so at most 2^1023.
+            spread = np.ldexp(1.0, np.minimum(np.frexp(spread)[1], 1023))
             scale = spread * np.sqrt(np.nanmean((deviation / spread) ** 2, axis=0))
         count = np.sum(~np.isnan(numerical), axis=0)
         overflow = (count > 0) & ~(np.isfinite(mean) & np.isfinite(scale))

@@ -82,7 +82,9 @@ class FeatureScaler:
         # ordinary data get the same scale to the last bit as without it.
         spread = torch.maximum(high.double() - mean, mean - low.double())
         spread = torch.where((count > 0) & (spread > 0), spread, 1.0)
-        spread = torch.ldexp(torch.ones_like(spread), torch.frexp(spread).exponent)
+        # (2^1024 is beyond float64: from a spread of 2^1023 on, divide by that.)
+        exponent = torch.frexp(spread).exponent.clamp_max(1023)
+        spread = torch.ldexp(torch.ones_like(spread), exponent)
         squares = torch.zeros(n_features, dtype=torch.float64)
         for kept, hidden in _blocks(values, observed):
             deviation = kept.to(torch.float64).sub_(mean).div_(spread)

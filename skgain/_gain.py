@@ -94,19 +94,18 @@ def _check_table_shape(X, min_samples):
 
 def _max_iter_message(result, imputer) -> str:
     """Why a fit ran to ``max_iter``, and what to raise."""
-    counted = result.n_iter - result.settling_epochs
-    if counted >= imputer.n_iter_no_change:
+    needed = result.settling_epochs + imputer.n_iter_no_change
+    if not result.settling_epochs or result.n_iter >= needed:
         return (
             f"GAINImputer reached max_iter={imputer.max_iter} epochs before the "
             "monitored score stopped improving; increase max_iter or tol."
         )
     return (
-        f"GAINImputer reached max_iter={imputer.max_iter} epochs before early "
-        f"stopping could end the fit: {result.settling_epochs} of them ended "
-        "within the first warmup_steps + 1 / (1 - generator_averaging) "
-        "training steps, which it does not count (on a small table an epoch is "
-        f"a step or two); increase max_iter to at least "
-        f"{result.settling_epochs + imputer.n_iter_no_change}."
+        f"GAINImputer reached max_iter={imputer.max_iter} epochs before the fit "
+        f"could stop early: the first {result.settling_epochs} epochs of this "
+        f"table end within the first {result.settling_steps} training steps "
+        "(warm-up and the generator average's horizon), which do not count as "
+        f"epochs without improvement; increase max_iter to at least {needed}."
     )
 
 
@@ -1064,12 +1063,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         )
         if no_covariates:
             check_not_temporal(X, None)
+            converted = missing_as_nan(X)
             try:
-                features = validate_data(
-                    self, missing_as_nan(X), reset=in_fit, **check_params
-                )
+                features = validate_data(self, converted, reset=in_fit, **check_params)
             except (ValueError, TypeError) as exc:
-                explain_conversion_error(exc, X, None)
+                explain_conversion_error(exc, converted, None)
                 raise
             # A DataFrame is kept for its index (pandas output).
             X_checked = X if isinstance(X, pd.DataFrame) else features
@@ -1100,14 +1098,16 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     self.n_features_in_,
                 )
             check_not_temporal(X_checked, self._roles.features, names)
+            # pd.NA as NaN in the features only; X_checked keeps the covariates.
+            converted = missing_as_nan(X_checked, self._roles.features)
             feature_columns = (
-                X_checked.iloc[:, self._roles.features]
-                if isinstance(X_checked, pd.DataFrame)
-                else X_checked[:, self._roles.features]
+                converted.iloc[:, self._roles.features]
+                if isinstance(converted, pd.DataFrame)
+                else converted[:, self._roles.features]
             )
             try:
                 features = check_array(
-                    missing_as_nan(feature_columns)
+                    feature_columns
                     if self._roles.features.size
                     else np.empty((X_checked.shape[0], 0)),
                     ensure_min_features=0,
@@ -1115,7 +1115,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     **check_params,
                 )
             except (ValueError, TypeError) as exc:
-                explain_conversion_error(exc, X_checked, self._roles.features, names)
+                explain_conversion_error(exc, converted, self._roles.features, names)
                 raise
         check_finite(
             features,

@@ -184,8 +184,10 @@ class TrainingResult:
     divergence_message: str | None = None
     # Why early stopping fell back to the generator loss, when it did.
     validation_message: str | None = None
-    # Epochs that ended within the settling period (see settling_period),
-    # which early stopping does not count.
+    # The settling period (see settling_period) in steps, and the number of
+    # epochs of this training set that end within it, which early stopping
+    # does not count (whether or not max_iter let them all run).
+    settling_steps: int = 0
     settling_epochs: int = 0
 
 
@@ -807,15 +809,20 @@ def train(
     )
     # The generator that imputes: scored, checkpointed and returned.
     imputer = trainer.averaged
+    settling_steps = settling_period(config)
     result = TrainingResult(
         generator=imputer,
         n_iter=0,
         converged=False,
         validation_message=validation_message,
+        settling_steps=settling_steps,
+        # Epoch e ends after e * steps_per_epoch steps.
+        settling_epochs=-(-settling_steps // steps_per_epoch) - 1
+        if settling_steps
+        else 0,
     )
 
     best_score, best_state, stale_epochs = -np.inf, None, 0
-    settling_steps = settling_period(config)
     start_time = time.perf_counter()
     for epoch in range(1, config.max_iter + 1):
         generator.train()
@@ -840,7 +847,6 @@ def train(
         # would otherwise end the fit during the warm-up, untrained.
         improved = score > best_score + config.tol
         settling = trainer.n_steps < settling_steps
-        result.settling_epochs += settling
         stale_epochs = 0 if improved or settling else stale_epochs + 1
         if score > best_score:
             best_score = score

@@ -5,6 +5,7 @@ import importlib.util
 import numbers
 import os
 import sys
+import sysconfig
 import warnings
 
 import numpy as np
@@ -16,10 +17,22 @@ from skgain._covariates import column_label, get_column
 # Frames in these packages are skipped when a warning looks for its caller.
 # joblib, which scikit-learn installs, runs the fits of its searches and
 # cross-validation; it is only looked up, not imported.
-_LIBRARY_DIRECTORIES = tuple(
+_SKGAIN_DIRECTORY = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_LIBRARY_DIRECTORIES = (_SKGAIN_DIRECTORY,) + tuple(
     os.path.dirname(os.path.abspath(spec.origin)) + os.sep
-    for spec in map(importlib.util.find_spec, ("skgain", "sklearn", "joblib"))
+    for spec in map(importlib.util.find_spec, ("sklearn", "joblib"))
     if spec is not None and spec.origin is not None
+)
+
+
+# Python's own modules, where a worker thread or process starts; the
+# installed packages are not among them, even where they share its folder.
+_PYTHON_DIRECTORY = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
+_PACKAGE_DIRECTORIES = tuple(
+    {
+        os.path.abspath(sysconfig.get_paths()[key]) + os.sep
+        for key in ("purelib", "platlib")
+    }
 )
 
 
@@ -28,16 +41,30 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
 
     ``fit`` reaches the code that warns through scikit-learn's decorators
     and, in a Pipeline or a search, through scikit-learn's and joblib's
-    calls: a fixed
-    ``stacklevel`` would point at one of them. The warning's file and line
-    are then the user's, which ``warnings.filterwarnings(module=...)`` and
-    the printed message can use.
+    calls: a fixed ``stacklevel`` would point at one of them. The warning's
+    file and line are then the user's, which
+    ``warnings.filterwarnings(module=...)`` and the printed message can use.
+    In a worker thread or process of a parallel search the caller's line is
+    elsewhere: the warning then points at the first frame outside skgain.
     """
     frame, level = sys._getframe(1), 2
+    outside_skgain = None
     while frame is not None and frame.f_code.co_filename.startswith(
         _LIBRARY_DIRECTORIES
     ):
+        if outside_skgain is None and not frame.f_code.co_filename.startswith(
+            _SKGAIN_DIRECTORY
+        ):
+            outside_skgain = level
         frame, level = frame.f_back, level + 1
+    if outside_skgain is not None and (
+        frame is None
+        or (
+            frame.f_code.co_filename.startswith(_PYTHON_DIRECTORY)
+            and not frame.f_code.co_filename.startswith(_PACKAGE_DIRECTORIES)
+        )
+    ):
+        level = outside_skgain
     warnings.warn(message, category, stacklevel=level)
 
 
@@ -178,6 +205,10 @@ def explain_conversion_error(
         if detail.startswith("Complex data not supported"):
             # The rest of scikit-learn's message prints the whole array.
             detail = "Complex data not supported"
+        # On one line, and not the whole of a long cell's text.
+        detail = " ".join(detail.split())
+        if len(detail) > 300:
+            detail = detail[:300] + " ..."
         raise type(exc)(
             f"{kind} column(s) {_labels(bad, names)} hold non-numeric values "
             f"({detail}). {advice}"

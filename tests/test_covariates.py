@@ -308,7 +308,7 @@ def test_encoder_numerical_too_large():
             _encoder([], [0], names=names).fit(X)
 
 
-@pytest.mark.parametrize("factor", [1e-170, 1e200])
+@pytest.mark.parametrize("factor", [1e-170, 1e200, 8e307])
 def test_encoder_numerical_scale_at_any_scale(factor):
     X = pd.DataFrame({"age": [-1.0, 0.0, 2.0, np.nan]})
     encoder = _encoder([], [0]).fit(X)

@@ -153,6 +153,14 @@ def test_statistics_at_any_scale(factor):
     )
 
 
+def test_spread_near_the_largest_float():
+    """A largest deviation of 2^1023 or more still has a representable scale."""
+    values = np.array([[-1e308], [1e308], [0.0]])
+    scaler = FeatureScaler.fit(values, np.ones(values.shape, dtype=bool))
+    assert scaler.mean[0] == 0.0
+    np.testing.assert_allclose(scaler.scale[0], np.sqrt(2 / 3) * 1e308, rtol=1e-15)
+
+
 def test_constant_value_is_exact_and_ignores_missing_entries():
     """Rounding in the mean must not hide a constant; gaps must not break one."""
     values = np.array([[0.1, 1.0, np.nan], [0.1, 2.0, np.nan], [np.nan, 3.0, np.nan]])

@@ -513,6 +513,29 @@ def test_warnings_point_at_the_callers_line():
     assert all(w.filename == __file__ for w in reached), [w.filename for w in reached]
 
 
+def test_warnings_in_worker_threads_point_at_the_library_that_ran_the_fit():
+    """There the caller's line is in another thread: not Python's own modules."""
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    X[0, 0] = np.nan
+    scorer = make_imputation_scorer(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with joblib.parallel_backend("threading", n_jobs=2):
+            cross_validate(
+                GAINImputer(**{**TINY, "max_iter": 1}),
+                X,
+                cv=2,
+                scoring=scorer,
+                n_jobs=2,
+            )
+    reached = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    libraries = gain_module.warn_at_caller.__globals__["_LIBRARY_DIRECTORIES"][1:]
+    assert len(reached) == 2
+    assert all(w.filename.startswith(libraries) for w in reached), [
+        w.filename for w in reached
+    ]
+
+
 def test_complex_features_are_refused_in_one_line():
     X = np.random.RandomState(0).normal(size=(300, 4)).astype(complex)
     with pytest.raises(ValueError, match="at index 3 hold non-numeric") as error:
@@ -534,16 +557,23 @@ def test_max_iter_warning_says_what_to_raise():
     X[::4, 0] = np.nan
     # 36 training rows: an epoch is one step, and the first 30 steps settle.
     params = {**TINY, "warmup_steps": 20, "generator_averaging": 0.9}
-    with pytest.warns(ConvergenceWarning, match="to at least 39") as caught:
-        GAINImputer(**{**params, "max_iter": 35}).fit(X)
-    assert "29 of them ended within" in str(caught[0].message)
+    for max_iter in (10, 35):  # within the settling epochs, and after them
+        with pytest.warns(ConvergenceWarning, match="to at least 39") as caught:
+            GAINImputer(**{**params, "max_iter": max_iter}).fit(X)
+        message = str(caught[0].message)
+        assert "the first 29 epochs of this table end within the first 30" in message
     # That many epochs let early stopping end the fit.
     imputer = GAINImputer(**{**params, "max_iter": 39, "tol": 1e6}).fit(X)
     assert imputer.n_iter_ == 39
     # Once enough epochs were counted, the score simply kept improving.
-    result = TrainingResult(generator=None, n_iter=45, converged=False)
-    result.settling_epochs = 29
+    result = TrainingResult(
+        generator=None, n_iter=45, converged=False, settling_epochs=29
+    )
     message = gain_module._max_iter_message(result, GAINImputer(max_iter=45))
+    assert message.endswith("increase max_iter or tol.")
+    # Without a settling period, the same advice.
+    result = TrainingResult(generator=None, n_iter=5, converged=False)
+    message = gain_module._max_iter_message(result, GAINImputer(max_iter=5))
     assert message.endswith("increase max_iter or tol.")
 
 
@@ -856,6 +886,19 @@ def test_pandas_na_in_an_object_array_is_missing(with_covariates):
         out[observed].astype(float), X[observed].astype(float)
     )
     assert all(a is b for a, b in zip(X.ravel(), before.ravel()))
+
+
+@pytest.mark.parametrize("with_covariates", [False, True])
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_text_errors_do_not_blame_columns_of_pandas_na(with_covariates, as_frame):
+    X = np.random.RandomState(0).normal(size=(10, 3)).astype(object)
+    X[0, 0], X[1, 1] = pd.NA, "abc"
+    expected = "at index 1" if not as_frame else "'b'"
+    X = pd.DataFrame(X, columns=["a", "b", "c"]) if as_frame else X
+    params = {"numerical_covariates": [2]} if with_covariates else {}
+    with pytest.raises(ValueError, match="column") as error:
+        GAINImputer(**TINY, **params).fit(X)
+    assert f"Feature column(s) {expected} hold non-numeric" in str(error.value)
 
 
 def test_only_covariates_and_nothing_to_impute():
