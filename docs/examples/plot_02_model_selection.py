@@ -131,7 +131,10 @@ table.round(3)
 # are nearly as good: :class:`~sklearn.impute.KNNImputer` comes close to the
 # networks, which have few samples to learn from, in a fraction of the time.
 # Which imputer is best depends on the data, which is why it pays to compare
-# them with a score like this one.
+# them with a score like this one. A few of the networks' fits reach
+# ``max_iter`` (200 epochs) while their validation score still gains a little,
+# and say so with a :class:`~sklearn.exceptions.ConvergenceWarning`; a larger
+# ``max_iter`` lets them run on, for more time.
 # The search refits the best candidate on all the data, so ``search`` itself
 # is now an imputer, ready for ``search.transform(new_samples)``.
 
