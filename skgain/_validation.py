@@ -119,6 +119,11 @@ def check_not_temporal(X, feature_columns, names=None):
     (days, seconds, microseconds or nanoseconds), so the same dates would
     impute differently as the unit changed.
     """
+    if isinstance(X, list | tuple):
+        try:  # rows of np.datetime64 would convert to their day counts
+            X = np.asarray(X)
+        except ValueError:
+            return  # ragged rows: scikit-learn's conversion says so
     if not isinstance(X, pd.DataFrame | np.ndarray) or X.ndim != 2:
         return  # other inputs are checked, and converted, by scikit-learn
     columns = range(X.shape[1]) if feature_columns is None else feature_columns

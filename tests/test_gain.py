@@ -801,8 +801,10 @@ def test_dates_as_features_are_refused_by_name(column, with_covariates):
         GAINImputer(**TINY, **params).fit(frame)
 
 
-def test_dates_in_a_numpy_array_are_refused():
+@pytest.mark.parametrize("as_list", [False, True])
+def test_dates_in_a_numpy_array_are_refused(as_list):
     dates = np.arange("2020-01-01", "2020-01-31", dtype="datetime64[D]").reshape(15, 2)
+    dates = [list(row) for row in dates] if as_list else dates
     with pytest.raises(TypeError, match="at index 0, at index 1 hold dates"):
         GAINImputer(**TINY).fit(dates)
 
