@@ -127,41 +127,6 @@ def test_dataframes_of_other_rows_are_refused(metric):
     assert metric(true, aligned, MASK) == pytest.approx(metric(X_TRUE, X_IMPUTED, MASK))
 
 
-@pytest.mark.parametrize("factor", [1e-200, 1e160])
-def test_scores_at_any_scale(factor):
-    """Squares of 1e-200 underflow and of 1e160 overflow; the scores must not."""
-    rng = np.random.RandomState(0)
-    true = rng.normal(5, 2, size=(60, 4))
-    imputed = true + rng.normal(size=true.shape)
-    mask = rng.uniform(size=true.shape) < 0.3
-    groups = rng.randint(0, 3, size=60)
-    scaled = (true * factor, imputed * factor, mask)
-    # A power of two scales exactly, and so leaves the score as it was.
-    exact = (np.ldexp(true, -700), np.ldexp(imputed, -700), mask)
-    assert imputation_r2_score(*exact) == imputation_r2_score(true, imputed, mask)
-    # (Multiplying by the factor rounds each value: equal to about 1e-14.)
-    assert imputation_r2_score(*scaled) == pytest.approx(
-        imputation_r2_score(true, imputed, mask), rel=1e-12
-    )
-    np.testing.assert_allclose(
-        imputation_r2_score(*scaled, groups=groups, multioutput="raw_values"),
-        imputation_r2_score(
-            true, imputed, mask, groups=groups, multioutput="raw_values"
-        ),
-        rtol=1e-12,
-    )
-    np.testing.assert_allclose(
-        imputation_rmse(*scaled),
-        imputation_rmse(true, imputed, mask) * factor,
-        rtol=1e-12,
-    )
-    np.testing.assert_allclose(
-        imputation_rmse(*scaled, scaling="minmax"),
-        imputation_rmse(true, imputed, mask, scaling="minmax"),
-        rtol=1e-12,
-    )
-
-
 def test_inputs_are_not_modified():
     true, imputed, mask = X_TRUE.copy(), X_IMPUTED.copy(), MASK.copy()
     imputation_r2_score(true, imputed, mask, groups=[0, 0, 1, 1])

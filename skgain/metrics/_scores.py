@@ -24,15 +24,11 @@ class _CellSums:
     """Sums over the masked entries of each (group, feature) cell.
 
     Arrays are of shape (n_groups, n_features); without groups, n_groups is 1.
-    ``ss_res`` and ``ss_tot`` are sums of squares of the values divided by
-    ``2 ** exponent`` (one exponent per feature), so that they neither
-    overflow nor underflow at any scale; their ratio is that of the plain sums.
     """
 
     n_masked: np.ndarray
     ss_res: np.ndarray
     ss_tot: np.ndarray
-    exponent: np.ndarray
     feature_range: np.ndarray
     group_labels: pd.Index | None
     feature_names: np.ndarray
@@ -272,26 +268,20 @@ def imputation_rmse(
     """
     _check_option("scaling", scaling, (None, "minmax"))
     sums = _cell_sums(X_true, X_imputed, missing_mask, groups)
-    scale = np.ones_like(sums.feature_range)
+    ss_res = sums.ss_res
     if scaling == "minmax":
         scale = np.where(
             np.isfinite(sums.feature_range) & (sums.feature_range > 0),
             sums.feature_range,
             1.0,
         )
-    # Each feature's sums times (2 ** exponent / scale) ** 2 are its squared
-    # errors in the units scored; a common power of two keeps that product
-    # and the sum over features in range, and is multiplied back after the
-    # square root.
-    factor = np.ldexp(1.0, sums.exponent) / scale
-    shift = int(np.frexp(factor.max(initial=0.0))[1])
-    ss_res = sums.ss_res * np.ldexp(factor, -shift) ** 2
+        ss_res = ss_res / scale**2
     n_masked = sums.n_masked.sum(axis=1)
     if not n_masked.any():
         raise ValueError("missing_mask has no True entry: there is nothing to score.")
     has_masked = n_masked > 0
     per_group = np.sqrt(ss_res.sum(axis=1)[has_masked] / n_masked[has_masked])
-    return float(np.ldexp(per_group, shift).mean())
+    return float(per_group.mean())
 
 
 def _check_option(name, value, options):
@@ -326,7 +316,6 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
     shape = (len(starts), n_features)
     n_masked = np.zeros(shape, dtype=np.int64)
     ss_res, ss_tot = np.zeros(shape), np.zeros(shape)
-    exponent = np.zeros(n_features, dtype=np.int64)
     feature_range = np.zeros(n_features)
     width = max(1, _BLOCK_ENTRIES // max(n_samples, 1))
     for cols in gen_batches(n_features, width):
@@ -342,21 +331,8 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
                 "or NaN (unknown)."
             )
         known = ~np.isnan(t)
-        with np.errstate(invalid="ignore", over="ignore"):
+        with np.errstate(invalid="ignore"):
             feature_range[cols] = np.fmax.reduce(t, axis=0) - np.fmin.reduce(t, axis=0)
-        # Divided by a power of two at least as large as each feature's
-        # largest value (exactly), so that no square overflows (1e160) or
-        # underflows (1e-200); ratios of the sums are unchanged.
-        largest = np.fmax(
-            np.fmax.reduce(np.abs(t), axis=0),
-            np.where(m, np.abs(imp), 0.0).max(axis=0, initial=0.0),
-        )
-        largest = np.nan_to_num(largest, nan=0.0)
-        exponent[cols] = np.where(
-            largest > 0, np.minimum(np.frexp(largest)[1], 1023), 0
-        )
-        t = np.ldexp(t, -exponent[cols])
-        imp = np.ldexp(imp, -exponent[cols])
         # Centring on a value of the cell makes the mean of a constant cell
         # come out exactly equal to that value, so its zero variance is exact.
         reference = np.nan_to_num(np.fmax.reduceat(t, starts, axis=0))
@@ -369,7 +345,7 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         ss_tot[:, cols] = np.add.reduceat(deviation**2, starts, axis=0)
         ss_res[:, cols] = np.add.reduceat(error**2, starts, axis=0)
     return _CellSums(
-        n_masked, ss_res, ss_tot, exponent, feature_range, group_labels, feature_names
+        n_masked, ss_res, ss_tot, feature_range, group_labels, feature_names
     )
 
 
