@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Input checks whose errors name the offending column or parameter."""
 
+import datetime
 import importlib.util
 import numbers
 import os
@@ -112,6 +113,10 @@ def _labels(columns, names, limit: int = 10) -> str:
     return labels
 
 
+# Dates and durations as Python or NumPy scalars (pd.Timestamp is a datetime).
+_TEMPORAL_SCALARS = (np.datetime64, np.timedelta64, datetime.date, datetime.timedelta)
+
+
 def check_not_temporal(X, feature_columns, names=None):
     """Refuse date and duration feature columns, naming them.
 
@@ -119,15 +124,25 @@ def check_not_temporal(X, feature_columns, names=None):
     (days, seconds, microseconds or nanoseconds), so the same dates would
     impute differently as the unit changed.
     """
-    if isinstance(X, list | tuple):
-        try:  # rows of np.datetime64 would convert to their day counts
-            X = np.asarray(X)
-        except ValueError:
-            return  # ragged rows: scikit-learn's conversion says so
-    if not isinstance(X, pd.DataFrame | np.ndarray) or X.ndim != 2:
+    if isinstance(X, list | tuple) or (
+        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2
+    ):
+        # Rows of Python objects: np.datetime64 values would convert to counts
+        # of their unit. The first row tells, without converting the table.
+        first = X[0] if len(X) else ()
+        if not isinstance(first, list | tuple | np.ndarray):
+            return  # not rows: scikit-learn's conversion says what is wrong
+        columns = range(len(first)) if feature_columns is None else feature_columns
+        temporal = [
+            j
+            for j in columns
+            if j < len(first) and isinstance(first[j], _TEMPORAL_SCALARS)
+        ]
+        dtype = type(first[temporal[0]]).__name__ if temporal else None
+    elif not isinstance(X, pd.DataFrame | np.ndarray) or X.ndim != 2:
         return  # other inputs are checked, and converted, by scikit-learn
-    columns = range(X.shape[1]) if feature_columns is None else feature_columns
-    if isinstance(X, pd.DataFrame):
+    elif isinstance(X, pd.DataFrame):
+        columns = range(X.shape[1]) if feature_columns is None else feature_columns
         if names is None:
             names = np.asarray(X.columns, dtype=object)
         # One array of dtypes: Series.iloc per column costs 3 us, 35 ms at
@@ -136,6 +151,7 @@ def check_not_temporal(X, feature_columns, names=None):
         temporal = [j for j in columns if dtypes[j].kind in "mM"]
         dtype = dtypes[temporal[0]] if temporal else None
     else:
+        columns = range(X.shape[1]) if feature_columns is None else feature_columns
         dtype = X.dtype
         temporal = list(columns) if dtype.kind in "mM" else []
     if temporal:

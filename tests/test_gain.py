@@ -809,6 +809,19 @@ def test_dates_in_a_numpy_array_are_refused(as_list):
         GAINImputer(**TINY).fit(dates)
 
 
+@pytest.mark.parametrize("as_list", [False, True])
+@pytest.mark.parametrize("with_covariates", [False, True])
+def test_dates_among_numbers_in_rows_of_objects_are_refused(as_list, with_covariates):
+    # np.datetime64 beside floats: NumPy would make each a count of its unit.
+    day = np.timedelta64(1, "D")
+    rows = [[np.datetime64("2020-01-01") + i * day, float(i), 1.0] for i in range(20)]
+    rows[3][1] = np.nan
+    X = rows if as_list else np.array(rows, dtype=object)
+    params = {"numerical_covariates": [2]} if with_covariates else {}
+    with pytest.raises(TypeError, match="column\\(s\\) at index 0 hold dates"):
+        GAINImputer(**TINY, **params).fit(X)
+
+
 def test_column_lists_in_errors_count_the_rest():
     dates = np.arange("2020-01-01", "2020-07-01", dtype="datetime64[D]")[:180]
     with pytest.raises(TypeError, match="at index 9 and 2 more hold dates"):
