@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skgain._data import spread_is_rounding
+from skgain._data import power_of_two_above, spread_is_rounding
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ def column_label(j: int, feature_names: np.ndarray | None) -> str:
     if feature_names is not None:
         return repr(str(feature_names[j]))
     return f"at index {j}"
+
+
+def column_list(columns, feature_names: np.ndarray | None, limit: int = 10) -> str:
+    """The first ``limit`` of ``columns``, named, and how many more there are."""
+    labels = ", ".join(column_label(j, feature_names) for j in columns[:limit])
+    if len(columns) > limit:
+        labels += f" and {len(columns) - limit} more"
+    return labels
 
 
 def get_column(X, j: int) -> np.ndarray | pd.Series:
@@ -247,10 +255,7 @@ class CovariateEncoder:
             # squaring, as in FeatureScaler, so that no scale loses its spread.
             with np.errstate(over="ignore", invalid="ignore"):
                 deviation = numerical - mean
-                spread = np.nanmax(np.abs(deviation), axis=0)
-            spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
-            # Divides exactly; 2^1024 is beyond float64, so at most 2^1023.
-            spread = np.ldexp(1.0, np.minimum(np.frexp(spread)[1], 1023))
+                spread = power_of_two_above(np.nanmax(np.abs(deviation), axis=0))
             scale = spread * np.sqrt(np.nanmean((deviation / spread) ** 2, axis=0))
         count = np.sum(~np.isnan(numerical), axis=0)
         overflow = (count > 0) & ~(np.isfinite(mean) & np.isfinite(scale))

@@ -51,14 +51,15 @@ class FeatureScaler:
 
     @classmethod
     def fit(
-        cls, values: np.ndarray, observed: np.ndarray, column_labels=None
+        cls, values: np.ndarray, observed: np.ndarray, describe_columns=None
     ) -> "FeatureScaler":
         """Estimate the statistics from ``values`` where ``observed`` is True.
 
         Sums are accumulated in float64 and the variance takes a second pass
         over the deviations from the mean, so float32 input loses no digits.
-        ``column_labels``, one string per column of ``values``, name the
-        columns in errors; without them, errors give positions.
+        ``describe_columns``, called with positions in ``values`` only when
+        an error needs it, names those columns; without it, errors give the
+        positions.
         """
         n_features = values.shape[1]
         dtype = _as_tensor(values[:0]).dtype
@@ -81,10 +82,7 @@ class FeatureScaler:
         # overflow) lose their spread; a power of two divides exactly, so
         # ordinary data get the same scale to the last bit as without it.
         spread = torch.maximum(high.double() - mean, mean - low.double())
-        spread = torch.where((count > 0) & (spread > 0), spread, 1.0)
-        # (2^1024 is beyond float64: from a spread of 2^1023 on, divide by that.)
-        exponent = torch.frexp(spread).exponent.clamp_max(1023)
-        spread = torch.ldexp(torch.ones_like(spread), exponent)
+        spread = torch.from_numpy(power_of_two_above(spread.numpy()))
         squares = torch.zeros(n_features, dtype=torch.float64)
         for kept, hidden in _blocks(values, observed):
             deviation = kept.to(torch.float64).sub_(mean).div_(spread)
@@ -97,11 +95,9 @@ class FeatureScaler:
             bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
             where = (
                 f"at position {bad[:10].tolist()}"
-                if column_labels is None
-                else ", ".join(column_labels[j] for j in bad[:10])
+                if describe_columns is None
+                else describe_columns(bad)
             )
-            if bad.size > 10:
-                where += f" and {bad.size - 10} more"
             raise ValueError(
                 f"The mean or variance of feature(s) {where} overflows; rescale "
                 "the input (values this large are not expression levels)."
@@ -138,6 +134,26 @@ class FeatureScaler:
             standardised = block.sub_(mean).div_(scale)
             out[rows] = standardised.masked_fill_(~observed[rows], missing_value)
         return out.numpy()
+
+
+def power_of_two_above(spread) -> np.ndarray:
+    """The powers of two to divide deviations by before squaring them.
+
+    Above each ``spread`` (the largest absolute deviation), so that the
+    quotients are below 1 and their squares can neither overflow nor, at
+    1e-170, underflow; a power of two divides exactly. A spread of 0 or not
+    finite is taken as 1; the result is at most 2^1023, as 2^1024 is beyond
+    float64.
+
+    Examples
+    --------
+    >>> from skgain._data import power_of_two_above
+    >>> power_of_two_above([3.0, 0.25, 0.0])
+    array([4. , 0.5, 2. ])
+    """
+    spread = np.asarray(spread, dtype=np.float64)
+    spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+    return np.ldexp(1.0, np.minimum(np.frexp(spread)[1], 1023))
 
 
 def spread_is_rounding(std, mean, count) -> np.ndarray:

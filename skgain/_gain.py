@@ -32,7 +32,7 @@ from skgain._compat import (
 )
 from skgain._covariates import (
     CovariateEncoder,
-    column_label,
+    column_list,
     get_column,
     resolve_column_roles,
 )
@@ -136,8 +136,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         The placeholder for missing values. All occurrences in the feature
         columns are imputed. ``pd.NA`` in nullable pandas columns, in
         ``object`` or ``string`` columns and in object arrays is treated like
-        ``np.nan``. Infinite
-        placeholders are refused, as infinite values in ``X`` are.
+        ``np.nan``. Infinite placeholders are refused, as infinite values in
+        ``X`` are.
 
     categorical_covariates : "from_dtype", str, array-like of str, int or bool, \
             default=None
@@ -569,14 +569,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if not kept.all():  # fancy indexing copies: only pay for it when needed
             features, observed = features[:, kept], observed[:, kept]
         names = getattr(self, "feature_names_in_", None)
+        kept_columns = self._roles.features[kept]
         self._scaler = FeatureScaler.fit(
             features,
             observed,
-            [column_label(j, names) for j in self._roles.features[kept]],
+            lambda positions: column_list(kept_columns[positions], names),
         )
-        self._covariate_encoder = CovariateEncoder(
-            self._roles, getattr(self, "feature_names_in_", None)
-        ).fit(X)
+        self._covariate_encoder = CovariateEncoder(self._roles, names).fit(X)
         random_state = check_random_state(self.random_state)
         training_seed, self._noise_seed = (
             int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)

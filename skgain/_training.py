@@ -817,9 +817,7 @@ def train(
         validation_message=validation_message,
         settling_steps=settling_steps,
         # Epoch e ends after e * steps_per_epoch steps.
-        settling_epochs=-(-settling_steps // steps_per_epoch) - 1
-        if settling_steps
-        else 0,
+        settling_epochs=max(-(-settling_steps // steps_per_epoch) - 1, 0),
     )
 
     best_score, best_state, stale_epochs = -np.inf, None, 0

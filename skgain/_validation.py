@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
-from skgain._covariates import column_label, get_column
+from skgain._covariates import column_list, get_column
 
 # Frames in these packages are skipped when a warning looks for its caller.
 # joblib, which scikit-learn installs, runs the fits of its searches and
@@ -91,7 +91,7 @@ def check_finite(features, feature_columns, allow_nan, missing_values, names):
     if bad_inf.any():
         raise ValueError(
             "Input X contains infinity in column(s) "
-            f"{_labels(feature_columns[bad_inf], names)}; GAINImputer needs "
+            f"{column_list(feature_columns[bad_inf], names)}; GAINImputer needs "
             "finite values, with missing entries marked by missing_values."
         )
     if not allow_nan:
@@ -99,18 +99,10 @@ def check_finite(features, feature_columns, allow_nan, missing_values, names):
         if bad_nan.any():
             raise ValueError(
                 "Input X contains NaN in column(s) "
-                f"{_labels(feature_columns[bad_nan], names)}, but "
+                f"{column_list(feature_columns[bad_nan], names)}, but "
                 f"missing_values={missing_values!r}; mark missing entries with "
                 "one placeholder."
             )
-
-
-def _labels(columns, names, limit: int = 10) -> str:
-    """The first ``limit`` columns' labels, and how many more there are."""
-    labels = ", ".join(column_label(j, names) for j in columns[:limit])
-    if len(columns) > limit:
-        labels += f" and {len(columns) - limit} more"
-    return labels
 
 
 # Dates and durations as Python or NumPy scalars (pd.Timestamp is a datetime).
@@ -156,7 +148,7 @@ def check_not_temporal(X, feature_columns, names=None):
         temporal = list(columns) if dtype.kind in "mM" else []
     if temporal:
         raise TypeError(
-            f"Feature column(s) {_labels(temporal, names)} hold dates or durations "
+            f"Feature column(s) {column_list(temporal, names)} hold dates or durations "
             f"({dtype}); GAINImputer imputes numbers: convert them to numbers in "
             "a unit of your choice (such as days since a reference date), or "
             "name them in categorical_covariates."
@@ -231,6 +223,6 @@ def explain_conversion_error(
         if len(detail) > 300:
             detail = detail[:300] + " ..."
         raise type(exc)(
-            f"{kind} column(s) {_labels(bad, names)} hold non-numeric values "
+            f"{kind} column(s) {column_list(bad, names)} hold non-numeric values "
             f"({detail}). {advice}"
         ) from exc
