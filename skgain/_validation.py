@@ -159,9 +159,10 @@ def missing_as_nan(X, feature_columns=None):
     """``X`` with ``pd.NA`` in its object-typed feature columns as NaN.
 
     NumPy converts NaN and None to float but fails on ``pd.NA``, which
-    object and ``string`` columns of a DataFrame, and object arrays, can
-    hold; nullable numeric columns convert it themselves. Only such columns
-    (or such an array) are copied; ``X`` is not modified.
+    object and text columns of a DataFrame (``string``, or pyarrow's
+    ``string`` through ``pd.ArrowDtype``), and object arrays, can hold;
+    nullable numeric columns convert it themselves. Only such columns (or
+    such an array) are copied; ``X`` is not modified.
     """
     if isinstance(X, np.ndarray) and X.dtype == object:
         return np.where(pd.isna(X), np.nan, X)
@@ -169,12 +170,9 @@ def missing_as_nan(X, feature_columns=None):
         return X
     columns = range(X.shape[1]) if feature_columns is None else feature_columns
     dtypes = X.dtypes.to_numpy()  # one array: Series.iloc per column is slow
-    text = [
-        j
-        for j in columns
-        if (isinstance(dtypes[j], np.dtype) and dtypes[j].kind == "O")
-        or isinstance(dtypes[j], pd.StringDtype)
-    ]
+    # Text and object columns: kind "O" for NumPy's object, pandas' string
+    # and categorical dtypes, "U" for pyarrow's strings.
+    text = [j for j in columns if dtypes[j].kind in "OU"]
     if not text:
         return X
     converted = {}

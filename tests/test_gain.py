@@ -844,16 +844,24 @@ def test_dates_as_a_numerical_covariate_are_refused_by_name():
         imputer.fit(frame)
 
 
-@pytest.mark.parametrize(
-    "column",
-    [
-        pd.Series([1.0, pd.NA, 2.0] * 10, dtype=object),
-        pd.Series(["1.5", pd.NA, "2"] * 10, dtype="string"),
-    ],
-    ids=["object", "string"],
-)
+def _text_column(kind):
+    if kind == "object":
+        return pd.Series([1.0, pd.NA, 2.0] * 10, dtype=object)
+    if kind == "string":
+        return pd.Series(["1.5", pd.NA, "2"] * 10, dtype="string")
+    pyarrow = pytest.importorskip("pyarrow")
+    dtype = (
+        "string[pyarrow]"
+        if kind == "string-pyarrow"
+        else pd.ArrowDtype(pyarrow.string())
+    )
+    return pd.Series(["1.5", None, "2"] * 10, dtype=dtype)
+
+
+@pytest.mark.parametrize("kind", ["object", "string", "string-pyarrow", "arrow"])
 @pytest.mark.parametrize("with_covariates", [False, True])
-def test_pandas_na_in_text_columns_is_missing(column, with_covariates):
+def test_pandas_na_in_text_columns_is_missing(kind, with_covariates):
+    column = _text_column(kind)
     rng = np.random.RandomState(0)
     frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
     frame["e"] = column
