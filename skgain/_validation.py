@@ -147,7 +147,8 @@ def check_not_temporal(X, feature_columns, names=None):
         dtype = X.dtype
         temporal = list(columns) if dtype.kind in "mM" else []
     if temporal:
-        raise TypeError(
+        # A ValueError, as for text and for dates among numerical covariates.
+        raise ValueError(
             f"Feature column(s) {column_list(temporal, names)} hold dates or durations "
             f"({dtype}); GAINImputer imputes numbers: convert them to numbers in "
             "a unit of your choice (such as days since a reference date), or "
