@@ -61,6 +61,21 @@ def test_hiding_again_with_the_same_seed_hides_new_entries(data, mechanism):
     assert again.sum() / n_observed == pytest.approx(0.5, abs=0.015)
 
 
+@pytest.mark.parametrize("mechanism", ["mcar", "mar", "mnar"])
+def test_rates_and_seeds_on_a_complete_table(mechanism):
+    X = np.random.RandomState(1).normal(size=(N_SAMPLES, N_FEATURES))
+    _, mask = make_missing(X, 0.3, mechanism=mechanism, random_state=0)
+    _, again = make_missing(X, 0.3, mechanism=mechanism, random_state=0)
+    np.testing.assert_array_equal(mask, again)
+    # 40,000 entries: the realised share's standard deviation is below 0.0025.
+    assert mask.mean() == pytest.approx(0.3, abs=0.015)
+    # Every feature loses entries, none all of them (a driver column under
+    # MAR stays observed, so its share is 0).
+    per_feature = mask.mean(axis=0)
+    assert (per_feature < 0.9).all()
+    assert (per_feature > 0).sum() >= N_FEATURES // 2
+
+
 def test_complete_table_masks_are_unchanged():
     """One uniform per observed entry is one per entry on a complete table."""
     X = np.random.RandomState(0).normal(size=(50, 4))
