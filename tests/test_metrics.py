@@ -127,6 +127,38 @@ def test_dataframes_of_other_rows_are_refused(metric):
     assert metric(true, aligned, MASK) == pytest.approx(metric(X_TRUE, X_IMPUTED, MASK))
 
 
+def test_group_labels_in_a_list_stay_as_they_are():
+    # 1 and "1" are two groups, as in an object Series; NumPy would make
+    # both the string "1".
+    labels = [1, "1", 1, "1"]
+    raw = imputation_r2_score(
+        X_TRUE, X_IMPUTED, MASK, groups=labels, multioutput="raw_values"
+    )
+    expected = imputation_r2_score(
+        X_TRUE,
+        X_IMPUTED,
+        MASK,
+        groups=pd.Series(labels, dtype=object),
+        multioutput="raw_values",
+    )
+    assert len(raw) == 2
+    pd.testing.assert_frame_equal(raw, expected)
+
+
+@pytest.mark.parametrize("metric", [imputation_r2_score, imputation_rmse])
+def test_groups_of_other_rows_are_refused(metric):
+    samples = ["S1", "S2", "S3", "S4"]
+    true = pd.DataFrame(X_TRUE, index=samples)
+    tissue = pd.Series(["b", "b", "a", "a"], index=samples)
+    shuffled = tissue.iloc[[2, 0, 1, 3]]
+    with pytest.raises(ValueError, match="X_true and groups are .* rows differ"):
+        metric(true, X_IMPUTED, MASK, groups=shuffled)
+    # Aligned, or as an array, they score as the labels in row order do.
+    expected = metric(X_TRUE, X_IMPUTED, MASK, groups=tissue.to_numpy())
+    assert metric(true, X_IMPUTED, MASK, groups=shuffled.loc[samples]) == expected
+    assert metric(true, X_IMPUTED, MASK, groups=shuffled.to_numpy()) != expected
+
+
 def test_inputs_are_not_modified():
     true, imputed, mask = X_TRUE.copy(), X_IMPUTED.copy(), MASK.copy()
     imputation_r2_score(true, imputed, mask, groups=[0, 0, 1, 1])
@@ -187,6 +219,12 @@ def test_minmax_keeps_constant_features_unscaled():
         (dict(missing_mask=MASK[:3]), "same shape"),
         (dict(groups=["a", "b"]), "groups has 2 labels"),
         (dict(groups=["a", None, "b", "b"]), "groups contains missing labels"),
+        (dict(groups=["a", np.nan, "b", "b"]), "missing labels .* row\\(s\\) \\[1\\]"),
+        (dict(groups=[0.5, np.nan, 1.5, 2.5]), "missing labels .* row\\(s\\) \\[1\\]"),
+        (
+            dict(missing_mask=pd.DataFrame(MASK).astype("boolean").mask(~MASK)),
+            "missing_mask has missing values",
+        ),
         (dict(multioutput="variance_weighted"), "multioutput must be one of"),
         (dict(zero_variance="ignore"), "zero_variance must be one of"),
         (dict(missing_mask=np.zeros_like(MASK)), "No \\(group, feature\\) cell"),

@@ -80,7 +80,8 @@ def imputation_r2_score(
 
     groups : array-like of shape (n_samples,), default=None
         Group label of each row (for example the tissue of each sample), in
-        the row order of ``X_true``. If given, scores are computed per (group,
+        the row order of ``X_true``; a Series must have the index of the
+        inputs that are DataFrames. If given, scores are computed per (group,
         feature) cell, with each cell's own mean in the denominator.
 
     multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
@@ -223,7 +224,9 @@ def imputation_rmse(
         True where the entry was hidden from the imputer and imputed.
 
     groups : array-like of shape (n_samples,), default=None
-        Group label of each row (for example the tissue of each sample).
+        Group label of each row (for example the tissue of each sample), in
+        the row order of ``X_true``; a Series must have the index of the
+        inputs that are DataFrames.
 
     scaling : {None, "minmax"}, default=None
         ``"minmax"`` divides each feature's errors by the range of its true
@@ -304,7 +307,9 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
             f"{true.shape}, {imputed.shape} and {mask.shape}."
         )
     feature_names = _feature_names(X_true, X_imputed, true.shape[1])
-    _check_same_rows(X_true=X_true, X_imputed=X_imputed, missing_mask=missing_mask)
+    _check_same_rows(
+        X_true=X_true, X_imputed=X_imputed, missing_mask=missing_mask, groups=groups
+    )
     n_samples, n_features = true.shape
 
     if groups is None:
@@ -353,6 +358,11 @@ def _check_mask(missing_mask) -> np.ndarray:
     if isinstance(missing_mask, pd.DataFrame) and all(
         pd.api.types.is_bool_dtype(dtype) for dtype in missing_mask.dtypes
     ):
+        if missing_mask.isna().any(axis=None):
+            raise ValueError(
+                "missing_mask has missing values (pd.NA); it must say for every "
+                "entry whether it was hidden (True) or not (False)."
+            )
         return missing_mask.to_numpy(dtype=bool)
     mask = np.asarray(missing_mask)
     if mask.dtype != bool:
@@ -389,7 +399,11 @@ def _check_same_rows(**tables) -> None:
     so a shuffled or differently indexed one would be scored against the
     wrong samples.
     """
-    indexes = [(n, X.index) for n, X in tables.items() if isinstance(X, pd.DataFrame)]
+    indexes = [
+        (name, X.index)
+        for name, X in tables.items()
+        if isinstance(X, pd.DataFrame | pd.Series)
+    ]
     for (first, index), (other, other_index) in zip(indexes, indexes[1:]):
         if not index.equals(other_index):
             position = next(
@@ -414,7 +428,11 @@ def _group_rows(groups, n_samples):
         raise ValueError(
             f"groups has {len(groups)} labels but X_true has {n_samples} rows."
         )
-    codes, labels = pd.factorize(np.asarray(groups), sort=True)
+    # A list of mixed labels would become strings in NumPy ("nan", and 1 and
+    # "1" as one group); as objects they stay as they are.
+    array_like = isinstance(groups, np.ndarray | pd.Series | pd.Index)
+    labels = np.asarray(groups) if array_like else np.asarray(groups, dtype=object)
+    codes, labels = pd.factorize(labels, sort=True)
     if (codes < 0).any():
         raise ValueError(
             f"groups contains missing labels (NaN or None) at row(s) "
