@@ -239,7 +239,8 @@ def start_snapshot() -> tuple[str, str]:
     return datetime.datetime.now().isoformat(timespec="seconds"), load
 
 
-def _environment(options, budget: float) -> str:
+def _environment(options, budget: float | None) -> str:
+    """The report's header lines; ``budget=None`` for a suite without one."""
     started, load = getattr(options, "start", None) or start_snapshot()
     ended = datetime.datetime.now().isoformat(timespec="seconds")
     lines = [
@@ -251,11 +252,15 @@ def _environment(options, budget: float) -> str:
         f"- Versions: Python {platform.python_version()}, skgain "
         f"{skgain.__version__}, scikit-learn {sklearn.__version__}, torch "
         f"{torch.__version__}, numpy {np.__version__}, pandas {pd.__version__}",
-        f"- Time budget per method and run: {budget:g} s (fit + impute, in a "
-        "child process; a method still running then is killed and reported "
-        "infeasible)",
         f"- Seed: {options.seed}",
     ]
+    if budget is not None:
+        lines.insert(
+            -1,
+            f"- Time budget per method and run: {budget:g} s (fit + impute, in a "
+            "child process; a method still running then is killed and reported "
+            "infeasible)",
+        )
     return "\n".join(lines)
 
 

@@ -364,6 +364,7 @@ def measure_step_on_cpu_threads(
     n_threads: int,
     *,
     n_steps: int = 10,
+    seed: int = 0,
     gain_params: dict | None = None,
 ) -> dict:
     """:func:`measure_training_step` on the CPU with ``n_threads`` threads.
@@ -380,7 +381,12 @@ def measure_step_on_cpu_threads(
     """
     torch.set_num_threads(n_threads)
     measured = measure_training_step(
-        n_genes, batch_size, n_steps=n_steps, device="cpu", gain_params=gain_params
+        n_genes,
+        batch_size,
+        n_steps=n_steps,
+        seed=seed,
+        device="cpu",
+        gain_params=gain_params,
     )
     return {**measured, "n_threads": torch.get_num_threads()}
 
@@ -540,6 +546,7 @@ def run_throughput(options, out: Path) -> Path:
                 batch_size,
                 adversarial=adversarial,
                 n_steps=n_steps,
+                seed=options.seed,
                 device=device,
                 gain_params=step_params,
             )
@@ -572,6 +579,7 @@ def run_throughput(options, out: Path) -> Path:
             DEFAULT_BATCH,
             cpu_threads,
             n_steps=n_steps,
+            seed=options.seed,
             gain_params=cpu_params,
         )
     # Each in a process of its own: memory that an earlier measurement freed
@@ -583,12 +591,15 @@ def run_throughput(options, out: Path) -> Path:
             n_genes,
             impute_rows,
             output=output,
+            seed=options.seed,
             gain_params=gain_params,
         )
         for output in ("pandas", "numpy")
     }
     fit_rows = 300 if tiny else GTEX_SAMPLES
-    fit = _in_fresh_process(measure_fit, n_genes, fit_rows, gain_params=gain_params)
+    fit = _in_fresh_process(
+        measure_fit, n_genes, fit_rows, seed=options.seed, gain_params=gain_params
+    )
     peak_after = matmul_peak_gflops(sizes=peak_sizes, device=device)
     # The peak is taken before and after the steps; the higher one counts, so
     # that a machine busier during one of them does not flatter the ratio.
@@ -656,7 +667,7 @@ def run_throughput(options, out: Path) -> Path:
     _plot(results[results["measure"] == "training step"], out / "throughput.png")
     text = [
         "# Training throughput against the machine's matrix-multiply peak",
-        _environment(options, budget=float("nan")),
+        _environment(options, budget=None),
         "## Protocol",
         f"Device: {_device_name(device)}. GAINImputer parameters set: "
         f"{step_params or 'none'}. "

@@ -425,11 +425,23 @@ def test_data_suite_reads_a_users_table(tmp_path, tiny_gtex):
     assert (results["n_genes"] == len(genes)).all()
 
 
-def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
+def test_throughput_suite_counts_flops_against_the_peak(tmp_path, monkeypatch):
+    import benchmarks._throughput as throughput
+
+    seeds = []
+    measure = throughput.measure_training_step
+
+    def recording(*args, seed=0, **kwargs):
+        seeds.append(seed)
+        return measure(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(throughput, "measure_training_step", recording)
     out = tmp_path / "throughput"
     default = DEFAULT_BATCH
     assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
-                 "--batch-sizes", f"8,{default}"]) == 0  # fmt: skip
+                 "--batch-sizes", f"8,{default}", "--seed", "3"]) == 0  # fmt: skip
+    # The suite's seed is the seed of its batches and networks.
+    assert seeds == [3] * 4
     results = pd.read_csv(out / "results.csv")
     steps = results[results["measure"] == "training step"]
     assert list(steps["batch_size"]) == [8, default, 8, default]
@@ -462,6 +474,7 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path):
     assert "ratio to peak" in text and "ratio, products alone" in text
     assert f"| {default} (default) |" in text and "| 8 (default)" not in text
     assert f"hidden layers {tuple(hidden)} as GAINImputer's default" in text
+    assert "Seed: 3" in text and "Time budget" not in text
     assert (out / "throughput.png").stat().st_size > 0
     # The date and load of the report are taken when the suite starts.
     started, ended = re.search(r"Date: started (\S+), ended (\S+)", text).groups()
