@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Choosing the torch device an estimator trains and predicts on."""
 
-import contextlib
-
 import torch
 
 
@@ -71,19 +69,3 @@ def widest_float(device: torch.device) -> torch.dtype:
     Apple's MPS backend has no float64 tensors.
     """
     return torch.float32 if device.type == "mps" else torch.float64
-
-
-@contextlib.contextmanager
-def float32_default():
-    """Run the enclosed torch code with float32 as the default dtype.
-
-    The networks, masks and noise are float32 by design. A caller who set
-    ``torch.set_default_dtype(torch.float64)`` would otherwise get float64
-    layers beside float32 data; the caller's default is restored on exit.
-    """
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)

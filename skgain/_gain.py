@@ -37,7 +37,7 @@ from skgain._covariates import (
     resolve_column_roles,
 )
 from skgain._data import ROW_BLOCK, FeatureScaler
-from skgain._device import float32_default, resolve_device, widest_float
+from skgain._device import resolve_device, widest_float
 from skgain._training import (
     TrainingConfig,
     TrainingData,
@@ -536,8 +536,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         # half refitted.
         if hasattr(self, "_generator"):
             del self._generator
-        with float32_default():
-            return self._fit(X)
+        return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
@@ -810,7 +809,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         rng.manual_seed(int(self._noise_seed))
         return rng
 
-    @float32_default()
     def _impute(self, X, features, rng):
         """Completed copy of ``X``, imputed one block of rows at a time.
 

@@ -437,6 +437,70 @@ class _WideLinearProduct(torch.autograd.Function):
         return grad_input, grad_weight, grad_bias
 
 
+def draw_weights(network: nn.Module, generator: torch.Generator) -> None:
+    """Draw the parameters of ``network``, a CPU module, from ``generator``.
+
+    Each layer gets the values its constructor draws from PyTorch's global
+    generator (``nn.Linear``'s and ``nn.Embedding``'s rules, layer after layer
+    in the order they were built) when that generator is seeded as
+    ``generator`` is; but no global state is read or changed, so that fits
+    running in threads draw each their own weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skgain._networks import draw_weights
+    >>> layer = nn.Sequential(nn.Embedding(3, 2), WideLinear(2, 4))
+    >>> draw_weights(layer, torch.Generator().manual_seed(0))
+    >>> _ = torch.manual_seed(0)
+    >>> reference = nn.Sequential(nn.Embedding(3, 2), WideLinear(2, 4))
+    >>> all(torch.equal(a, b) for a, b in zip(layer.parameters(),
+    ...                                       reference.parameters()))
+    True
+    """
+    with torch.no_grad():
+        for module in network.modules():
+            if isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, generator=generator)
+            elif isinstance(module, BlockLinear):
+                weight, bias = _draw_linear(
+                    module.in_features, module.out_features, True, generator
+                )
+                blocks = weight.split(module.in_widths, dim=1)
+                for parameter, block in zip(module.weights, blocks, strict=True):
+                    parameter.copy_(block)
+                module.bias.copy_(bias)
+            elif isinstance(module, WideLinear):
+                weight, bias = _draw_linear(
+                    module.in_features,
+                    module.out_features,
+                    module.bias is not None,
+                    generator,
+                )
+                module.weight.copy_(weight.T)
+                if bias is not None:
+                    module.bias.copy_(bias)
+            elif isinstance(module, nn.Linear | nn.Bilinear | nn.LazyLinear):
+                raise TypeError(f"no rule to draw the weights of {module}")
+
+
+def _draw_linear(in_features, out_features, bias, generator):
+    """Weight (out x in) and bias as ``nn.Linear.reset_parameters`` draws them."""
+    # In float32, as the networks are: a draw is rounded from float64 otherwise.
+    weight = torch.empty(out_features, in_features, dtype=torch.float32)
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if not bias:
+        return weight, None
+    bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+    return weight, nn.init.uniform_(
+        torch.empty(out_features, dtype=torch.float32),
+        -bound,
+        bound,
+        generator=generator,
+    )
+
+
 class _ConditionedPerceptron(nn.Module):
     """A perceptron over ``n_blocks`` feature-wide inputs plus the covariates.
 

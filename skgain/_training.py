@@ -35,7 +35,7 @@ from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 from skgain._device import widest_float
-from skgain._networks import Discriminator, Generator
+from skgain._networks import Discriminator, Generator, draw_weights
 
 # From this many training samples on, a table is large: ``batch_size="auto"``
 # and ``tol="auto"`` take their large-table values. On a GTEx-sized table
@@ -233,7 +233,9 @@ def random_bernoulli(probability, n_columns, generator, dtype=torch.bool):
     n_rows = probability.shape[0]
     device = probability.device
     if device.type != "cpu":
-        uniform = torch.rand(n_rows, n_columns, generator=generator, device=device)
+        uniform = torch.rand(
+            n_rows, n_columns, generator=generator, device=device, dtype=torch.float32
+        )
         return (uniform < probability).to(dtype)
     size = n_rows * n_columns
     bits = _random_int16(size, generator).view(n_rows, n_columns)
@@ -283,7 +285,9 @@ def random_normal(shape, generator, device):
     """
     device = torch.device(device)
     if device.type != "cpu":
-        return torch.randn(shape, generator=generator, device=device)
+        return torch.randn(
+            shape, generator=generator, device=device, dtype=torch.float32
+        )
     size = math.prod(shape)
     n_pairs = (size + 1) // 2
     bits = _random_int16(2 * n_pairs, generator)
@@ -309,7 +313,7 @@ def sample_training_mask(observed, observed_fraction_range, generator):
     low, high = observed_fraction_range
     n_samples, n_features = observed.shape
     keep = low + (high - low) * torch.rand(
-        n_samples, 1, generator=generator, device=observed.device
+        n_samples, 1, generator=generator, device=observed.device, dtype=torch.float32
     )
     return random_bernoulli(keep, n_features, generator).logical_and_(observed)
 
@@ -324,7 +328,7 @@ def sample_hint(mask, hint_rate, generator):
     alpha, beta = hint_rate
     n_samples, n_features = mask.shape
     rate = alpha + (beta - alpha) * torch.rand(
-        n_samples, 1, generator=generator, device=mask.device
+        n_samples, 1, generator=generator, device=mask.device, dtype=torch.float32
     )
     unrevealed = random_bernoulli(1 - rate, n_features, generator, mask.dtype)
     # b*m + 0.5*(1-b) is lerp(m, 0.5, 1-b): one pass, exact at b = 0 and 1
@@ -512,20 +516,26 @@ def reconstruction_loss(values, generated, target_mask, factor=1.0):
 
 
 def build_networks(config, n_features, cardinalities, n_numerical, seed, device):
-    """Create G (and D when adversarial) with weights drawn from ``seed``."""
-    # The weights are drawn on the CPU from its default generator, seeded inside
-    # fork_rng so that the caller's random state is restored afterwards.
-    # torch.manual_seed would also reseed every CUDA generator, which fork_rng
-    # does not restore.
-    with torch.random.fork_rng(devices=[]):
-        torch.random.default_generator.manual_seed(seed)
-        inputs = (n_features, cardinalities, n_numerical)
-        generator = Generator(*inputs, config.hidden_layer_sizes).to(device)
-        discriminator = (
-            Discriminator(*inputs, config.discriminator_hidden_layer_sizes).to(device)
-            if config.adversarial
-            else None
-        )
+    """Create G (and D when adversarial), float32, with weights drawn from ``seed``.
+
+    The weights are drawn on the CPU from a generator of their own, with the
+    values PyTorch's layers would draw from its global generator seeded with
+    ``seed``; the layers are built on the meta device, where nothing is
+    drawn, so no global random state or default dtype is read or changed.
+    """
+    rng = torch.Generator().manual_seed(seed)
+    inputs = (n_features, cardinalities, n_numerical)
+    kinds = [(Generator, config.hidden_layer_sizes)]
+    if config.adversarial:
+        kinds.append((Discriminator, config.discriminator_hidden_layer_sizes))
+    networks = []
+    for kind, hidden_layer_sizes in kinds:
+        with torch.device("meta"):
+            network = kind(*inputs, hidden_layer_sizes)
+        network = network.to(torch.float32).to_empty(device="cpu")
+        draw_weights(network, rng)
+        networks.append(network.to(device))
+    generator, discriminator = (*networks, None)[:2]
     return generator, discriminator
 
 
@@ -632,7 +642,7 @@ class _Trainer:
         loss_g = reconstruction_loss(
             batch.values, generated, target, config.reconstruction_weight
         )
-        loss_d = torch.zeros((), device=batch.values.device)
+        loss_d = torch.zeros((), device=batch.values.device, dtype=torch.float32)
         if self.discriminator is not None:
             imputed = fill_gaps(generated, batch.values, mask)
             hint, unrevealed = sample_hint(mask, config.hint_rate, self.rng)
@@ -927,8 +937,8 @@ def _joined(first: TrainingData, second: TrainingData) -> TrainingData | None:
 
 def _run_epoch(trainer, data, batch_size, rng):
     order = torch.randperm(data.n_samples, generator=rng, device=data.values.device)
-    total_g = torch.zeros((), device=data.values.device)
-    total_d = torch.zeros((), device=data.values.device)
+    total_g = torch.zeros((), device=data.values.device, dtype=torch.float32)
+    total_d = torch.zeros((), device=data.values.device, dtype=torch.float32)
     n_batches = 0
     for start in range(0, data.n_samples, batch_size):
         batch = data.rows(order[start : start + batch_size])

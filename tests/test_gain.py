@@ -407,6 +407,19 @@ def test_reversed_views_are_imputed_as_their_copies(view):
     )
 
 
+def test_fit_and_transform_leave_torch_global_settings_alone(monkeypatch):
+    # The default dtype is one per process: fits in threads that set and
+    # restored it would leave it changed.
+    def refuse(*args):
+        raise AssertionError("torch.set_default_dtype was called")
+
+    monkeypatch.setattr(torch, "set_default_dtype", refuse)
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    imputer = GAINImputer(**TINY).fit(X)
+    imputer.transform(X)
+    imputer.sample_imputations(X, n_imputations=2)
+
+
 def test_a_float64_torch_default_changes_nothing():
     X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
     reference = GAINImputer(**TINY).fit(X)

@@ -527,6 +527,44 @@ def test_build_networks_same_seed_same_weights():
     assert _same_weights(d1, d2)
 
 
+def test_build_networks_draws_what_the_layers_draw_from_the_seed():
+    """The weights of a seed are those PyTorch's layers draw after manual_seed."""
+    from skgain._networks import Discriminator
+
+    config = _config(hidden_layer_sizes=(7, 4), discriminator_hidden_layer_sizes=(3,))
+    generator, discriminator = build_networks(config, 5, [3, 2], 1, 11, "cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        expected_g = Generator(5, [3, 2], 1, (7, 4))
+        expected_d = Discriminator(5, [3, 2], 1, (3,))
+    assert _same_weights(generator, expected_g)
+    assert _same_weights(discriminator, expected_d)
+
+
+def test_build_networks_in_threads_is_reproducible():
+    """Another thread reseeding torch's global generator changes nothing."""
+    import threading
+
+    expected = _build(0)
+    done = threading.Event()
+
+    def reseed():
+        while not done.is_set():
+            torch.manual_seed(1)
+            torch.rand(100)
+
+    other = threading.Thread(target=reseed)
+    other.start()
+    try:
+        built = [_build(0) for _ in range(20)]
+    finally:
+        done.set()
+        other.join()
+    for generator, discriminator in built:
+        assert _same_weights(generator, expected[0])
+        assert _same_weights(discriminator, expected[1])
+
+
 def test_build_networks_different_seed_different_weights():
     g1, d1 = _build(0)
     g2, d2 = _build(1)
