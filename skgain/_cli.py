@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     impute.add_argument("--random-state", type=int, default=0, help="seed")
     impute.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="precision the genes are read, imputed and written in (default: "
+        "float32, half the memory; observed values with more than 7 "
+        "significant digits are then written back rounded)",
+    )
+    impute.add_argument(
         "-q", "--quiet", action="store_true", help="do not show training progress"
     )
     return parser
@@ -131,15 +139,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always", ConvergenceWarning)
             _impute(args)
         for warning in caught:
-            sys.stderr.write(f"skgain: warning: {warning.message}\n")
+            message = _in_command_terms(str(warning.message))
+            sys.stderr.write(f"skgain: warning: {message}\n")
     except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        # GAINImputer's messages name its parameters; here they are options.
-        for parameter, option in _OPTIONS_OF_PARAMETERS.items():
-            message = re.sub(parameter, option, message)
+        message = _in_command_terms(str(exc)) or repr(exc)
         sys.stderr.write(f"skgain: error: {message}\n")
         return 1
     return 0
+
+
+def _in_command_terms(message: str) -> str:
+    """``message`` on one line, with the command's options for parameters."""
+    # scikit-learn lists names on lines of their own ("- gene_5"): they name
+    # what is wrong, so they are kept, joined by commas.
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    message = ""
+    for line in lines:
+        if line.startswith("- "):
+            separator = " " if message.endswith(":") else ", "
+            message += separator + line[2:]
+        else:
+            message += (" " if message else "") + line
+    if len(message) > 1000:
+        message = message[:1000] + " ..."
+    # GAINImputer's messages name its parameters; here they are options.
+    for parameter, option in _OPTIONS_OF_PARAMETERS.items():
+        message = re.sub(parameter, option, message)
+    return message
 
 
 # The Python parameters that messages of GAINImputer and the readers name,
@@ -152,6 +178,11 @@ _OPTIONS_OF_PARAMETERS = {
     "the column of sample ids with --sample-column)",
     # The command reads empty cells and NaN as missing; it has no placeholder.
     r"marked by missing_values": "left empty or NaN",
+    r"\bmax_iter=": "--max-iter ",
+    r"\bmax_iter\b": "--max-iter",
+    # The command has no option to keep empty features.
+    r" \(keep_empty_features=True keeps them, filled with 0\)": "",
+    r"`genes`": "the genes argument of skgain.datasets.read_gct",
 }
 
 
@@ -177,6 +208,15 @@ def _impute(args: argparse.Namespace) -> None:
         check_output_path(_std_path(args))
     if args.save_model is not None:
         _check_folder(args.save_model)
+    _check_distinct_files(args)
+    named = (args.categorical_covariates or []) + (args.numerical_covariates or [])
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"--categorical-covariates and --numerical-covariates name "
+            f"{', '.join(repeated)} more than once; give each covariate once, "
+            "as categorical or as numerical."
+        )
     if args.model is not None:
         imputer = load_model(args.model)
         if args.device is not None:
@@ -191,7 +231,7 @@ def _impute(args: argparse.Namespace) -> None:
         covariates = (args.categorical_covariates or []) + (
             args.numerical_covariates or []
         )
-    table = read_table(args.input, args.sample_column, covariates or None)
+    table = read_table(args.input, args.sample_column, covariates or None, args.dtype)
     if args.model is None:
         imputer = GAINImputer(
             categorical_covariates=args.categorical_covariates,
@@ -246,7 +286,10 @@ def load_model(path: Path) -> GAINImputer:
 
 
 def read_table(
-    path: Path, sample_column: str | None = None, covariates: list | None = None
+    path: Path,
+    sample_column: str | None = None,
+    covariates: list | None = None,
+    dtype: str = "float32",
 ) -> pd.DataFrame:
     """Read a samples x genes table in any format the command accepts."""
     if not path.exists():
@@ -258,11 +301,11 @@ def read_table(
             "carries its sample ids itself."
         )
     if suffix in (".gct", ".gct.gz"):
-        return read_gct(path)
+        return read_gct(path, dtype=dtype)
     if suffix == ".h5ad":
-        return read_h5ad(path)
+        return read_h5ad(path, dtype=dtype)
     return read_expression_table(
-        path, sample_column=sample_column, covariates=covariates
+        path, sample_column=sample_column, covariates=covariates, dtype=dtype
     )
 
 
@@ -295,7 +338,29 @@ def check_output_path(path: Path) -> str:
             "dependency: pip install skgain[parquet]"
         )
     _check_folder(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"Cannot write {path}: it is a folder.")
     return suffix
+
+
+def _check_distinct_files(args: argparse.Namespace) -> None:
+    """Refuse outputs that would overwrite the input or one another."""
+    files = {"the input": args.input, "-o": args.output}
+    if args.n_imputations > 1:
+        files[
+            "the standard deviations" if args.std_output is None else "--std-output"
+        ] = _std_path(args)
+    if args.save_model is not None:
+        files["--save-model"] = args.save_model
+    seen = {}
+    for name, path in files.items():
+        resolved = path.resolve()
+        if resolved in seen:
+            raise ValueError(
+                f"{seen[resolved]} and {name} are the same file, {path}: give "
+                "each output a file of its own."
+            )
+        seen[resolved] = name
 
 
 def _check_folder(path: Path) -> None:

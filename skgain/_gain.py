@@ -563,11 +563,21 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         )
         self._empty_features = ~observed.any(axis=0)
         self._output_columns = self._select_output_columns()
+        names = getattr(self, "feature_names_in_", None)
+        if self._empty_features.any() and not self.keep_empty_features:
+            # As SimpleImputer and IterativeImputer warn: the output has
+            # fewer columns than X.
+            empty = self._roles.features[self._empty_features]
+            warn_at_caller(
+                f"Skipping feature column(s) {column_list(empty, names)} without "
+                "any observed value: they are left out of the output "
+                "(keep_empty_features=True keeps them, filled with 0).",
+                UserWarning,
+            )
 
         kept = ~self._empty_features
         if not kept.all():  # fancy indexing copies: only pay for it when needed
             features, observed = features[:, kept], observed[:, kept]
-        names = getattr(self, "feature_names_in_", None)
         kept_columns = self._roles.features[kept]
         self._scaler = FeatureScaler.fit(
             features,

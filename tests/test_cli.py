@@ -181,8 +181,54 @@ def test_bad_input_gives_one_line_and_status_1(
 def test_convergence_warning_is_one_line(table_path, tmp_path, capsys):
     assert run("impute", table_path, "-o", tmp_path / "out.csv", *COMMON) == 0
     error = capsys.readouterr().err
-    assert error.startswith("skgain: warning: GAINImputer reached max_iter=3")
+    assert error.startswith("skgain: warning: GAINImputer reached --max-iter 3")
+    assert "increase --max-iter to at least" in error
     assert error.count("\n") == 1
+
+
+def test_empty_gene_columns_are_dropped_with_a_warning(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    rows = [f"S{i},{i % 7}.5,,{i % 3}.25" for i in range(30)]
+    path.write_text("sample,g1,g2,g3\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out.csv"
+    status = run("impute", path, "-o", out, "--sample-column", "sample", "-q")
+    error = capsys.readouterr().err
+    assert status == 0
+    assert "skgain: warning: Skipping feature column(s) 'g2'" in error
+    assert "keep_empty_features" not in error
+    assert list(pd.read_csv(out, index_col=0).columns) == ["g1", "g3"]
+
+
+def test_a_table_of_other_genes_than_the_model_names_them(table_path, tmp_path, capsys):
+    model = tmp_path / "model.joblib"
+    assert run("impute", table_path, "-o", tmp_path / "a.csv", "--save-model",
+               model, *COMMON) == 0  # fmt: skip
+    other = pd.read_csv(table_path).rename(columns={"g3": "g3x"})
+    other_path = tmp_path / "other.csv"
+    other.to_csv(other_path, index=False)
+    capsys.readouterr()
+    status = run("impute", other_path, "-o", tmp_path / "b.csv", "--model", model,
+                 "--sample-column", "sample", "-q")  # fmt: skip
+    error = capsys.readouterr().err
+    assert status == 1 and error.count("\n") == 1
+    assert "unseen at fit time: g3x" in error and "now missing: g3" in error
+
+
+def test_dtype_float64_writes_observed_values_back_exactly(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"S{i},{123456789 + i},{i % 5}.5" for i in range(30)]
+    rows[3] = "S3,,1.5"
+    path.write_text("sample,g1,g2\n" + "\n".join(rows) + "\n")
+    common = ["--sample-column", "sample", "--max-iter", "2", "-q"]
+    exact, rounded = tmp_path / "exact.csv", tmp_path / "rounded.csv"
+    assert run("impute", path, "-o", exact, "--dtype", "float64", *common) == 0
+    assert run("impute", path, "-o", rounded, *common) == 0
+    original = pd.read_csv(path, index_col=0)
+    observed = original["g1"].notna()
+    written = pd.read_csv(exact, index_col=0)["g1"][observed]
+    np.testing.assert_array_equal(written, original["g1"][observed])
+    # float32 keeps about 7 significant digits.
+    assert (pd.read_csv(rounded, index_col=0)["g1"][observed] != written).any()
 
 
 @pytest.fixture
@@ -206,12 +252,25 @@ def no_fit(monkeypatch):
         ),
         ("missing/out.csv", [], "folder"),
         ("out.csv", ["--save-model", "{tmp}/nodir/m.joblib"], "nodir"),
+        ("adir.csv", [], "adir.csv: it is a folder"),
+        ("expression.csv", [], "the input and -o are the same file"),
+        (
+            "out.csv",
+            ["--n-imputations", "2", "--std-output", "{tmp}/out.csv"],
+            "-o and --std-output are the same file",
+        ),
+        (
+            "out.csv",
+            ["--categorical-covariates", "age"],
+            "name age more than once",
+        ),
     ],
 )
 def test_outputs_are_checked_before_training(
     table_path, tmp_path, capsys, no_fit, output, extra, message
 ):
     extra = [a.format(tmp=tmp_path) for a in extra]
+    (tmp_path / "adir.csv").mkdir()
     model = tmp_path / "model.joblib"
     status = run(
         "impute",

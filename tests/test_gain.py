@@ -614,10 +614,15 @@ def test_empty_features_dropped_or_kept():
     X = rng.normal(size=(50, 4))
     X[:, 1] = np.nan
     X[::3, 2] = np.nan
-    dropped = GAINImputer(**TINY).fit(X)
+    with pytest.warns(UserWarning, match="column\\(s\\) at index 1 without any") as w:
+        dropped = GAINImputer(**TINY).fit(X)
+    assert w[0].filename == __file__  # at the caller's line
     assert dropped.transform(X).shape == (50, 3)
     np.testing.assert_array_equal(dropped.get_feature_names_out(), ["x0", "x2", "x3"])
-    kept = GAINImputer(keep_empty_features=True, **TINY).fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kept = GAINImputer(keep_empty_features=True, **TINY).fit(X)
+    assert not [w for w in caught if "Skipping" in str(w.message)]
     out = kept.transform(X)
     assert out.shape == (50, 4)
     np.testing.assert_array_equal(out[:, 1], 0.0)

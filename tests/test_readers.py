@@ -160,8 +160,11 @@ def test_read_gct_hints_at_version_suffixes(gct):
 def test_read_gct_duplicated_symbols(tmp_path):
     text = gct_text(symbols=["TSPAN6", "Y_RNA", "Y_RNA"])
     path = write(tmp_path / "dup.gct", text)
-    with pytest.raises(ValueError, match=r"not unique.*'Y_RNA' \(2 rows\)"):
+    with pytest.raises(ValueError, match=r"not unique.*'Y_RNA' \(2 rows\)") as error:
         read_gct(path, gene_column="Description")
+    assert str(error.value).endswith(
+        "Label the genes by gene_column='Name', or select unique ones with `genes`."
+    )
     with pytest.raises(ValueError, match="label several rows"):
         read_gct(path, genes=["Y_RNA"], gene_column="Description")
     # Unique symbols can still be chosen, and ids always work.
@@ -191,6 +194,7 @@ def test_read_gct_duplicated_ids_give_no_circular_advice(tmp_path):
     with pytest.raises(ValueError, match=r"not unique.*'G2' \(2 rows\)") as error:
         read_gct(path)
     assert "gene_column='Name'" not in str(error.value)
+    assert str(error.value).endswith(". Select unique genes with `genes`.")
     with pytest.raises(ValueError, match="no selection can tell") as error:
         read_gct(path, genes=["G2"])
     assert "by their Name" not in str(error.value)

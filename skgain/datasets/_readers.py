@@ -324,14 +324,17 @@ def _select_genes(layout, labels, genes, gene_column) -> np.ndarray:
     index = pd.Index(labels, dtype=object)
     duplicated = index.duplicated(keep=False)
     # The advice: another column to label genes by, unless Name already is it.
-    other_column = "gene_column='Name' or " if gene_column != "Name" else ""
+    advice = (
+        "Label the genes by gene_column='Name', or select unique ones with `genes`."
+        if gene_column != "Name"
+        else "Select unique genes with `genes`."
+    )
     if genes is None:
         if duplicated.any():
             raise ValueError(
                 f"The {gene_column} column of GCT file '{layout.path}' is not "
                 "unique, so it cannot label the output columns: "
-                f"{_describe_duplicates(index[duplicated])}. Use "
-                f"{other_column}select unique genes with `genes`."
+                f"{_describe_duplicates(index[duplicated])}. {advice}"
             )
         return np.arange(len(index))
     genes = as_name_list(genes, "genes")
