@@ -239,7 +239,14 @@ class CovariateEncoder:
         for j in self.roles.categorical:
             column = pd.Series(np.asarray(get_column(X, j), dtype=object))
             missing = column.isna().to_numpy()
-            categories = pd.unique(column[~missing])
+            try:
+                categories = pd.unique(column[~missing])
+            except TypeError as exc:  # unhashable values: lists, dicts, arrays
+                raise ValueError(
+                    f"Categorical covariate {column_label(j, self.feature_names)} "
+                    f"holds values that cannot be categories ({exc}); expected "
+                    "labels such as strings or integers."
+                ) from exc
             try:
                 categories = np.sort(categories)
             except TypeError:

@@ -943,6 +943,13 @@ def test_text_errors_do_not_blame_columns_of_pandas_na(with_covariates, as_frame
     assert f"Feature column(s) {expected} hold non-numeric" in str(error.value)
 
 
+def test_unhashable_categories_are_refused_by_name():
+    X = np.random.RandomState(0).normal(size=(20, 3)).astype(object)
+    X[:, 0] = [{"organ": "lung"}] * 10 + [{"organ": "liver"}] * 10
+    with pytest.raises(ValueError, match="covariate at index 0 holds values that"):
+        GAINImputer(categorical_covariates=[0], **TINY).fit(X)
+
+
 def test_only_covariates_and_nothing_to_impute():
     frame = _small_frame()[["tissue", "age"]]
     out = GAINImputer(
