@@ -342,6 +342,63 @@ def test_read_expression_table_rows_longer_than_the_header(tmp_path, sample_colu
 
 
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
+@pytest.mark.parametrize(
+    "body, line, n_fields",
+    [
+        ("S1,1,2,3\nS2,1,2,3\nS3,-0", 4, 2),  # cut short, no final line break
+        ("S1,1,2,3\nS2,1,2\nS3,1,2,3\n", 3, 3),  # a short row in the middle
+        ("S1,1,2,3\r\nS2,1\r\n", 3, 2),  # Windows line breaks
+        ("S1,1,2,3\rS2,1\r", 3, 2),  # old Mac line breaks
+    ],
+)
+def test_read_expression_table_refuses_rows_shorter_than_the_header(
+    tmp_path, name, body, line, n_fields
+):
+    # pandas would fill the missing fields with NaN, to be imputed, and keep
+    # the "-0" of a number cut in the middle as an observed value.
+    sep = "\t" if ".tsv" in name else ","
+    newline = "\r" if "\r" in body and "\n" not in body else "\n"
+    text = f"sample,g1,g2,g3{newline}{body}".replace(",", sep)
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text, newline="")
+    expected = f"Line {line} of '{path}' has {n_fields} field\\(s\\) where the header"
+    with pytest.raises(ValueError, match=expected):
+        read_expression_table(path, sample_column="sample")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sample,g1,g2\nS1,1,2\n\nS2,,\n\r\nS3,3,4",  # blank lines, empty fields
+        'sample,g1,g2\nS1,"1",2\nS2,3,\nS3,4\n',  # quotes: left to pandas
+        "g1\n1\n\n2\n",  # one column: nothing to count
+    ],
+)
+def test_read_expression_table_rows_as_long_as_the_header_are_read(tmp_path, text):
+    path = tmp_path / "t.csv"
+    path.write_text(text, newline="")
+    frame = read_expression_table(path)
+    assert frame.shape[0] == 3 if text.startswith("sample") else 2
+
+
+def test_short_rows_are_found_across_blocks(tmp_path, monkeypatch):
+    import skgain.datasets._readers as readers
+
+    monkeypatch.setattr(readers, "_LINE_CHUNK", 7)
+    path = tmp_path / "t.csv"
+    rows = [f"S{i},{i}.25,{i}.5" for i in range(20)]
+    path.write_text("sample,g1,g2\n" + "\r\n".join(rows) + "\r\n", newline="")
+    assert read_expression_table(path, sample_column="sample").shape == (20, 2)
+    rows[13] = "S13,1"
+    path.write_text("sample,g1,g2\n" + "\r\n".join(rows) + "\r\n", newline="")
+    with pytest.raises(ValueError, match="Line 15 of .* has 2 field"):
+        read_expression_table(path, sample_column="sample")
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv.gz"])
 def test_read_expression_table_refuses_repeated_columns(tmp_path, name):
     # pandas would read the second A as "A.2", a gene that does not exist.
     sep = "," if ".csv" in name else "\t"

@@ -525,7 +525,9 @@ def read_expression_table(
         in the format the suffix names, a named column is missing, a gene
         column is not numeric, a sample id is empty or sample ids repeat, or
         ``sample_column`` is given for a text file whose rows have one field
-        more than its header (row names, which ``None`` keeps as the index).
+        more than its header (row names, which ``None`` keeps as the index),
+        or a row of a text file has fewer fields than its header (a file cut
+        short: missing values are empty fields, ``a,,c``).
     ImportError
         If a Parquet file is read without pyarrow installed.
 
@@ -672,6 +674,7 @@ def _read_text_table(
         table = pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
         if sample_column is not None:
             _check_rows_fit_header(table, path)
+        _check_no_short_rows(path, sep, compression, len(names))
         if position is not None and table.iloc[:, position].isna().any():
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
@@ -706,6 +709,72 @@ def _read_text_table(
         raise ValueError(
             f"Could not read '{path}' as a {what}-separated table: {exc}"
         ) from exc
+
+
+# Bytes read at a time when counting the fields of each line.
+_LINE_CHUNK = 1 << 24
+
+
+def _check_no_short_rows(path, sep: str, compression, n_fields: int) -> None:
+    """Refuse a row with fewer fields than the header: a table cut short.
+
+    pandas fills the fields a row lacks with NaN, which would pass for
+    missing values and be imputed, and the last field of a row cut in the
+    middle of a number ("-0" of "-0.8312") for an observed value. So each
+    line's separators are counted, a block of bytes at a time. A file with
+    quotes (where a separator or a line break can sit inside a field) is
+    left to pandas; blank lines, which pandas skips, are skipped too.
+    """
+    if n_fields < 2:
+        return
+    sep_byte = ord(sep)
+    newline = None
+    line = 0  # lines ended so far
+    carried_seps = carried_length = 0  # the line the last block left unended
+    last_byte = -1
+    with _open_binary(path, compression) as stream:
+        while chunk := stream.read(_LINE_CHUNK):
+            if b'"' in chunk:
+                return
+            if newline is None:
+                # Lines end in \n (or \r\n), or in \r alone, as pandas reads.
+                newline = 13 if b"\n" not in chunk and b"\r" in chunk else 10
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero(data == newline)
+            separators = np.flatnonzero(data == sep_byte)
+            if ends.size:
+                counts = np.diff(np.searchsorted(separators, ends), prepend=0)
+                counts[0] += carried_seps
+                starts = np.concatenate(([0], ends[:-1] + 1))
+                lengths = ends - starts
+                lengths[0] += carried_length
+                before_end = np.where(
+                    ends > 0, data[np.maximum(ends - 1, 0)], last_byte
+                )
+                blank = (lengths == 0) | ((lengths == 1) & (before_end == 13))
+                short = np.flatnonzero((counts < n_fields - 1) & ~blank)
+                short = short[line + short > 0]  # the header is line 0
+                if short.size:
+                    _refuse_short_row(path, line + short[0], counts[short[0]], n_fields)
+                line += ends.size
+                carried_seps = separators.size - np.searchsorted(separators, ends[-1])
+                carried_length = data.size - ends[-1] - 1
+            else:
+                carried_seps += separators.size
+                carried_length += data.size
+            last_byte = int(data[-1])
+    unfinished_blank = carried_length == 0 or (carried_length == 1 and last_byte == 13)
+    if line > 0 and not unfinished_blank and carried_seps < n_fields - 1:
+        _refuse_short_row(path, line, carried_seps, n_fields)
+
+
+def _refuse_short_row(path, line: int, n_separators: int, n_fields: int) -> None:
+    raise ValueError(
+        f"Line {line + 1} of '{path}' has {n_separators + 1} field(s) where the "
+        f"header has {n_fields}: the file may have been cut short or a row "
+        "written incompletely. Leave missing values as empty fields "
+        "(a,,c), so that every row has as many fields as the header."
+    )
 
 
 def _check_rows_fit_header(table: pd.DataFrame, path: Path) -> None:
