@@ -170,6 +170,22 @@ def test_load_gtex_drops_samples_without_attributes(tmp_path, files):
     assert frame.index.tolist() == SAMPLES[:2]
 
 
+def test_load_gtex_drops_samples_without_a_tissue(tmp_path, files):
+    expression, _, phenotypes = files
+    attributes = tmp_path / "no_tissue.txt"
+    table = attributes_table(SAMPLES, SAMPLE_TISSUES)
+    table.loc[1, "SMTSD"] = None  # an empty field in the file
+    table.to_csv(attributes, sep="\t", index=False)
+    with pytest.warns(UserWarning, match=r"1 of the 4 samples have no tissue"):
+        frame = load_gtex(expression, attributes, phenotypes)
+    assert frame.index.tolist() == [SAMPLES[0], *SAMPLES[2:]]
+    assert frame["tissue"].notna().all()
+    table["SMTSD"] = None
+    table.to_csv(attributes, sep="\t", index=False)
+    with pytest.raises(ValueError, match="No sample .* has a tissue in column SMTSD"):
+        load_gtex(expression, attributes, phenotypes)
+
+
 def test_load_gtex_keeps_donors_without_phenotypes(tmp_path, files):
     expression, attributes, _ = files
     phenotypes = tmp_path / "v7.txt"

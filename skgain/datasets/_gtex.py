@@ -131,7 +131,8 @@ def load_gtex(
     -----
     UserWarning
         If samples of the expression file have no row in the sample
-        attributes table: they are dropped, since their tissue is unknown.
+        attributes table, or no tissue in it: they are dropped, since their
+        tissue is unknown.
         If donors have no row in the subject phenotypes table: their samples
         are kept with ``sex`` and ``age`` missing (NaN). This happens with
         the public V7 phenotypes table and V8 expression: 220 of the 948
@@ -253,7 +254,22 @@ def _select_tissues(samples, attributes, tissue_column, tissues):
     """
     tissue = attributes[tissue_column].reindex(samples)
     if tissues is None:
-        categories = sorted(tissue.dropna().unique())
+        unknown = tissue.isna().to_numpy()
+        if unknown.all():
+            raise ValueError(
+                f"No sample of the expression file has a tissue in column "
+                f"{tissue_column} of '{attributes.attrs['path']}'."
+            )
+        if unknown.any():
+            warnings.warn(
+                f"{unknown.sum()} of the {len(samples)} samples have no tissue "
+                f"in column {tissue_column} of '{attributes.attrs['path']}' and "
+                f"are dropped: {shorten(samples[unknown].tolist(), 5)}.",
+                UserWarning,
+                stacklevel=3,
+            )
+            samples, tissue = samples[~unknown], tissue[~unknown]
+        categories = sorted(tissue.unique())
     else:
         categories = as_name_list(tissues, "tissues")
         if not categories:
