@@ -312,12 +312,15 @@ def read_table(
 def write_table(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` as CSV, TSV or Parquet, chosen by the file name."""
     suffix = check_output_path(path)
+    # Sample ids are written back; row numbers, where the input had no ids,
+    # would be a column the input did not have.
+    index = not (isinstance(table.index, pd.RangeIndex) and table.index.name is None)
     if suffix in (".parquet",):
-        table.to_parquet(path)
+        table.to_parquet(path, index=index)
     elif suffix in (".csv", ".csv.gz"):
-        table.to_csv(path)
+        table.to_csv(path, index=index)
     else:
-        table.to_csv(path, sep="\t")
+        table.to_csv(path, sep="\t", index=index)
 
 
 def check_output_path(path: Path) -> str:

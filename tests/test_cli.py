@@ -214,6 +214,27 @@ def test_a_table_of_other_genes_than_the_model_names_them(table_path, tmp_path, 
     assert "unseen at fit time: g3x" in error and "now missing: g3" in error
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+def test_a_table_without_sample_ids_comes_back_with_its_columns(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    path = tmp_path / "genes.csv"
+    rows = [f"{i % 7}.5,{'' if i % 4 == 0 else i % 3},{i}.25" for i in range(30)]
+    path.write_text("g1,g2,g3\n" + "\n".join(rows) + "\n")
+    out, again = tmp_path / f"out{suffix}", tmp_path / f"again{suffix}"
+    model = tmp_path / "m.joblib"
+    options = ["--max-iter", "2", "-q"]
+    assert run("impute", path, "-o", out, "--save-model", model, *options) == 0
+    read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
+    sep = {} if suffix == ".parquet" else {"sep": "," if suffix == ".csv" else "\t"}
+    completed = read(out, **sep)
+    assert list(completed.columns) == ["g1", "g2", "g3"]
+    assert not completed.isna().any().any()
+    # The output is a table the saved model takes again.
+    assert run("impute", out, "-o", again, "--model", model, "-q") == 0
+    pd.testing.assert_frame_equal(read(again, **sep), completed)
+
+
 def test_dtype_float64_writes_observed_values_back_exactly(tmp_path):
     path = tmp_path / "t.csv"
     rows = [f"S{i},{123456789 + i},{i % 5}.5" for i in range(30)]
