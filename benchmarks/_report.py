@@ -205,9 +205,15 @@ def beats_gain_sentences(
             if margin > 0:
                 noise = max(other[std], gain[std])
                 close = " (within one standard deviation)" if margin <= noise else ""
+                # Means over different repeats: say so.
+                repeats = (
+                    f", over {other['n_ok']} and {gain['n_ok']} finished repeats"
+                    if other["n_ok"] != gain["n_ok"]
+                    else ""
+                )
                 better.append(
                     f"{label(other['method'])} ({other[mean]:.3f} vs "
-                    f"{gain[mean]:.3f}{close})"
+                    f"{gain[mean]:.3f}{repeats}{close})"
                 )
         name = label(gain["method"])
         word = "R^2" if metric == "r2" else "RMSE"

@@ -345,6 +345,16 @@ def test_report_says_where_a_method_beats_gain():
     (sentence,) = report.beats_gain_sentences(summary)
     assert "KNN (0.510 vs 0.420) beats GAIN (no covariates)" in sentence
     assert "0.420 +- 0.020" in report.method_table(summary)
+    # A method that finished fewer repeats is compared on other repeats: the
+    # sentence says so.
+    partial = results.drop(index=1)
+    partial.loc[partial["method"] == "gain", "r2"] = [0.6, 0.46]
+    (sentence,) = report.beats_gain_sentences(report.summarize(partial))
+    assert "KNN (0.500 vs 0.530 over 1 and 2 finished repeats)" not in sentence
+    assert "no method beats GAIN" in sentence
+    partial.loc[partial["method"] == "gain", "r2"] = [0.3, 0.46]
+    (sentence,) = report.beats_gain_sentences(report.summarize(partial))
+    assert "KNN (0.500 vs 0.380, over 1 and 2 finished repeats)" in sentence
 
 
 def test_cli_help_documents_the_options(capsys):
