@@ -89,6 +89,11 @@ THROUGHPUT_COLUMNS = [
 ]
 
 
+# Peaks before and after the steps that differ by more than this factor are
+# flagged in the report: the machine's speed changed during the run.
+PEAK_AGREEMENT = 1.2
+
+
 def _synchronize(device: torch.device) -> None:
     # CUDA runs asynchronously: a clock read is only honest after the queue.
     if device.type == "cuda":
@@ -677,6 +682,15 @@ def run_throughput(options, out: Path) -> Path:
         f"{n_threads} thread(s), measured before and after the training steps "
         f"({peak_before:.1f} and {peak_after:.1f} GFLOP/s; the higher, "
         f"{peak:.1f}, is used)."
+        + (
+            f" **The two peaks differ by a factor of "
+            f"{peak / min(peak_before, peak_after):.2f}**: the machine ran at "
+            "another speed during part of the run (other work on it, or its "
+            "clock), so the step times may be off too; run again on an idle "
+            "machine."
+            if peak > PEAK_AGREEMENT * min(peak_before, peak_after)
+            else ""
+        )
         + (
             f" With `mixed_precision=True` the step's products run in bfloat16, "
             f"whose `torch.mm` peak measured after the steps is {bf16_peak:.1f} "

@@ -446,6 +446,9 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path, monkeypatch):
         return measure(*args, seed=seed, **kwargs)
 
     monkeypatch.setattr(throughput, "measure_training_step", recording)
+    # Peaks of 50 before the steps and 200 after: the report flags them.
+    peaks = iter([50.0, 200.0])
+    monkeypatch.setattr(throughput, "matmul_peak_gflops", lambda **k: next(peaks))
     out = tmp_path / "throughput"
     default = DEFAULT_BATCH
     assert main(["--suite", "throughput", "--tiny", "--quiet", "--out", str(out),
@@ -485,6 +488,8 @@ def test_throughput_suite_counts_flops_against_the_peak(tmp_path, monkeypatch):
     assert f"| {default} (default) |" in text and "| 8 (default)" not in text
     assert f"hidden layers {tuple(hidden)} as GAINImputer's default" in text
     assert "Seed: 3" in text and "Time budget" not in text
+    assert "(50.0 and 200.0 GFLOP/s; the higher, 200.0, is used)" in text
+    assert "**The two peaks differ by a factor of 4.00**" in text
     assert (out / "throughput.png").stat().st_size > 0
     # The date and load of the report are taken when the suite starts.
     started, ended = re.search(r"Date: started (\S+), ended (\S+)", text).groups()
