@@ -86,6 +86,14 @@ def make_imputation_scorer(
     list the columns in input order in its transformers). A feature with no
     observed entry in ``X`` has nothing to hide and is not scored.
 
+    With ``metric="r2"`` every feature counts equally, however few of its
+    entries were hidden. In a small validation fold a feature with one or
+    two hidden entries that lie near its mean has a denominator near 0, and
+    its R^2 (say -2e5, with sensible imputations) can outweigh all the
+    others and decide a grid search. Hide more entries (larger folds or a
+    larger ``missing_rate``), or score with ``metric="rmse"``, which weighs
+    every hidden entry equally.
+
     Examples
     --------
     >>> import numpy as np
