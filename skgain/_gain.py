@@ -371,7 +371,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     or int16 covariates; integers beyond 2**53, which float64 cannot hold,
     excepted), or object when a covariate is not of a NumPy numeric dtype
     (strings, categories, nullable pandas columns);
-    ``set_output(transform="pandas")`` keeps each covariate's own dtype.
+    ``set_output(transform="pandas")`` keeps each covariate's own dtype, and
+    ``"polars"`` float features beside the covariates.
 
     With ``reconstruction_entries="input"``, a generator that is wide compared
     with the number of features can learn to copy its input, and then only the
@@ -940,8 +941,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         source = feature_position[output_columns[is_feature]]
         if source.size != imputed.shape[1] or np.any(source != np.arange(source.size)):
             imputed = imputed[:, source]  # dropped empty features: a copy
-        pandas_output = _get_output_config("transform", self)["dense"] == "pandas"
-        if pandas_output:
+        dense = _get_output_config("transform", self)["dense"]
+        if dense == "polars" and not is_feature.all():
+            return self._polars_output(X, imputed, indicator, is_feature)
+        if dense == "pandas":
             names = self.get_feature_names_out()
             index = X.index if isinstance(X, pd.DataFrame) else None
             frame = pd.DataFrame(
@@ -992,6 +995,33 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if indicator is not None:
             out[:, len(output_columns) :] = indicator
         return out
+
+    def _polars_output(self, X, imputed, indicator, is_feature):
+        """A polars DataFrame of float features and the covariates' own types.
+
+        Built column by column: from one NumPy array of object dtype, which
+        holds text covariates beside the numbers, polars would make every
+        column, the features too, an ``Object`` column.
+        """
+        import polars as pl  # set_output(transform="polars") checked it is there
+
+        names = self.get_feature_names_out()
+        features = iter(range(imputed.shape[1]))
+        columns = {}
+        for k, column_index in enumerate(self._output_columns):
+            if is_feature[k]:
+                columns[names[k]] = imputed[:, next(features)]
+                continue
+            column = get_column(X, column_index)
+            values = pd.Series(
+                column if isinstance(column, pd.Series) else np.asarray(column)
+            ).astype(object)
+            # None is polars' missing value, in any column type.
+            columns[names[k]] = values.where(values.notna(), None).tolist()
+        if indicator is not None:
+            for j, name in enumerate(names[len(self._output_columns) :]):
+                columns[name] = indicator[:, j]
+        return pl.DataFrame(columns)
 
     def _array_output_dtype(self, X, feature_dtype) -> np.dtype:
         """The dtype of a NumPy output that holds the covariates unchanged.

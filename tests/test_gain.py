@@ -943,6 +943,31 @@ def test_text_errors_do_not_blame_columns_of_pandas_na(with_covariates, as_frame
     assert f"Feature column(s) {expected} hold non-numeric" in str(error.value)
 
 
+@pytest.mark.parametrize("add_indicator", [False, True])
+def test_polars_output_keeps_features_numeric_beside_text_covariates(add_indicator):
+    pl = pytest.importorskip("polars")
+    frame = _small_frame()[["g1", "tissue", "g2", "age"]]
+    frame["age"] = frame["age"].astype("Int64")
+    frame.loc[frame.index[3], "age"] = pd.NA
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"],
+        numerical_covariates=["age"],
+        add_indicator=add_indicator,
+        **TINY,
+    ).fit(frame)
+    expected = imputer.set_output(transform="pandas").transform(frame)
+    out = imputer.set_output(transform="polars").transform(frame)
+    assert isinstance(out, pl.DataFrame)
+    assert out.columns == list(expected.columns)
+    assert out.schema["g1"] == pl.Float64 and out.schema["g2"] == pl.Float64
+    assert out.schema["tissue"] == pl.String and out.schema["age"] == pl.Int64
+    np.testing.assert_array_equal(out["g1"].to_numpy(), expected["g1"].to_numpy())
+    assert out["tissue"].to_list() == expected["tissue"].tolist()
+    assert out["age"].null_count() == 1
+    if add_indicator:
+        assert out.schema["missingindicator_g1"] == pl.Boolean
+
+
 def test_unhashable_categories_are_refused_by_name():
     X = np.random.RandomState(0).normal(size=(20, 3)).astype(object)
     X[:, 0] = [{"organ": "lung"}] * 10 + [{"organ": "liver"}] * 10
