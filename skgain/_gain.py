@@ -109,6 +109,12 @@ def _max_iter_message(result, imputer) -> str:
     )
 
 
+def _skgain_version() -> str:
+    import skgain  # at call time: skgain/__init__.py imports this module
+
+    return skgain.__version__
+
+
 def _layer_sizes(name, value):
     """The hidden widths ``value`` (an int or a sequence of them) as a tuple."""
     sizes = (value,) if isinstance(value, numbers.Integral) else tuple(value)
@@ -606,6 +612,23 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         # The generator is the last thing a successful fit sets.
         return hasattr(self, "_generator")
+
+    def __getstate__(self):
+        # The version that pickled the model, told on loading, as scikit-learn
+        # does for its own: a model's private attributes change with skgain.
+        return {**super().__getstate__(), "_skgain_version": _skgain_version()}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_skgain_version", "an earlier version")
+        if saved != _skgain_version():
+            warn_at_caller(
+                f"This GAINImputer was saved by skgain {saved} and is loaded by "
+                f"skgain {_skgain_version()}: it may fail or give other results. "
+                "Load it with the version that saved it, or fit it again.",
+                UserWarning,
+            )
+        super().__setstate__(state)
 
     def _training_config(self) -> TrainingConfig:
         hint_rate = self.hint_rate

@@ -1260,6 +1260,22 @@ def test_pickle_and_joblib_round_trip(low_rank_data):
     )
 
 
+def test_a_model_saved_by_another_version_warns_when_loaded(monkeypatch):
+    import skgain
+
+    X = _small_frame()[["g1", "g2", "g3"]].to_numpy()
+    imputer = GAINImputer(**TINY).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same version: no warning
+        same = pickle.loads(pickle.dumps(imputer))
+    np.testing.assert_array_equal(same.transform(X), imputer.transform(X))
+    monkeypatch.setattr(skgain, "__version__", "0.0.1")
+    saved = pickle.dumps(imputer)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="saved by skgain 0.0.1 and is loaded by"):
+        pickle.loads(saved)
+
+
 def test_pipeline_cross_validate_and_grid_search(low_rank_data):
     X, X_missing, _ = low_rank_data
     X_missing, y = X_missing[:300], X[:300, 0] + X[:300, 1]
