@@ -159,6 +159,39 @@ def test_groups_of_other_rows_are_refused(metric):
     assert metric(true, X_IMPUTED, MASK, groups=shuffled.to_numpy()) != expected
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e150, 1e300])
+def test_scores_do_not_depend_on_the_scale_of_the_data(scale):
+    rng = np.random.RandomState(0)
+    true = rng.normal(size=(50, 3))
+    mask = rng.uniform(size=true.shape) < 0.5
+    imputed = np.where(mask, true + 0.3 * rng.normal(size=true.shape), np.nan)
+    groups = np.arange(50) % 2
+    for groups_ in (None, groups):
+        r2 = imputation_r2_score(true, imputed, mask, groups=groups_)
+        rmse = imputation_rmse(true, imputed, mask, groups=groups_)
+        minmax = imputation_rmse(true, imputed, mask, groups=groups_, scaling="minmax")
+        scaled = true * scale, imputed * scale, mask
+        assert imputation_r2_score(*scaled, groups=groups_) == pytest.approx(
+            r2, rel=1e-12
+        )
+        assert imputation_rmse(*scaled, groups=groups_) == pytest.approx(
+            rmse * scale, rel=1e-12
+        )
+        assert imputation_rmse(
+            *scaled, groups=groups_, scaling="minmax"
+        ) == pytest.approx(minmax, rel=1e-12)
+
+
+def test_minmax_rmse_of_a_range_beyond_float64():
+    # max - min overflows: the range is 2e308, the errors 0.5.
+    true = np.array([[-1e308], [1e308], [0.0], [1.0], [2.0]])
+    mask = np.array([[False], [False], [True], [True], [True]])
+    imputed = np.where(mask, true + 0.5, np.nan)
+    assert imputation_rmse(true, imputed, mask, scaling="minmax") == pytest.approx(
+        0.5 / 2e308, rel=1e-6
+    )
+
+
 def test_inputs_are_not_modified():
     true, imputed, mask = X_TRUE.copy(), X_IMPUTED.copy(), MASK.copy()
     imputation_r2_score(true, imputed, mask, groups=[0, 0, 1, 1])

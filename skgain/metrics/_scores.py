@@ -14,6 +14,8 @@ import pandas as pd
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
 
+from skgain._data import power_of_two_above
+
 # Entries per float64 block: large enough to amortise numpy's per-call overhead,
 # small enough (32 MB) to stay negligible next to a GTEx-sized matrix.
 _BLOCK_ENTRIES = 2**22
@@ -24,12 +26,19 @@ class _CellSums:
     """Sums over the masked entries of each (group, feature) cell.
 
     Arrays are of shape (n_groups, n_features); without groups, n_groups is 1.
+    So that data of any scale keep their precision, the sums of squares are
+    of values divided by a power of two per cell: the residual sum of squares
+    of a cell is ``(2 * res_scale)**2 * ss_res``, the total one
+    ``(2 * tot_scale)**2 * ss_tot``. ``half_range`` is half of each
+    feature's range (half, so that it cannot overflow).
     """
 
     n_masked: np.ndarray
     ss_res: np.ndarray
+    res_scale: np.ndarray
     ss_tot: np.ndarray
-    feature_range: np.ndarray
+    tot_scale: np.ndarray
+    half_range: np.ndarray
     group_labels: pd.Index | None
     feature_names: np.ndarray
 
@@ -172,6 +181,9 @@ def imputation_r2_score(
         )
     scores = np.full(sums.ss_res.shape, np.nan)
     np.divide(sums.ss_res, sums.ss_tot, out=scores, where=scored)
+    with np.errstate(over="ignore", under="ignore"):
+        # The two scales are powers of two: their quotient is exact.
+        scores *= (sums.res_scale / sums.tot_scale) ** 2
     scores = np.where(scored, 1.0 - scores, np.nan)
 
     if multioutput == "uniform_average":
@@ -271,20 +283,27 @@ def imputation_rmse(
     """
     _check_option("scaling", scaling, (None, "minmax"))
     sums = _cell_sums(X_true, X_imputed, missing_mask, groups)
-    ss_res = sums.ss_res
-    if scaling == "minmax":
-        scale = np.where(
-            np.isfinite(sums.feature_range) & (sums.feature_range > 0),
-            sums.feature_range,
-            1.0,
-        )
-        ss_res = ss_res / scale**2
     n_masked = sums.n_masked.sum(axis=1)
     if not n_masked.any():
         raise ValueError("missing_mask has no True entry: there is nothing to score.")
-    has_masked = n_masked > 0
-    per_group = np.sqrt(ss_res.sum(axis=1)[has_masked] / n_masked[has_masked])
-    return float(per_group.mean())
+    # The factor each cell's scaled squares are multiplied by, squared: the
+    # error's scale, over the feature's range with "minmax".
+    with np.errstate(over="ignore", under="ignore"):
+        if scaling == "minmax":
+            half_range = np.where(sums.half_range > 0, sums.half_range, 0.5)
+            factor = sums.res_scale / half_range
+        else:
+            factor = 2 * sums.res_scale
+        factor = np.where(sums.ss_res > 0, factor, 0.0)
+        # Per group, relative to its largest factor, so that the sum over the
+        # features neither overflows nor underflows where it matters.
+        largest = factor.max(axis=1, keepdims=True)
+        relative = np.divide(
+            factor, largest, out=np.zeros_like(factor), where=largest > 0
+        )
+        total = (sums.ss_res * relative**2).sum(axis=1)
+        per_group = largest[:, 0] * np.sqrt(total / np.maximum(n_masked, 1))
+    return float(per_group[n_masked > 0].mean())
 
 
 def _check_option(name, value, options):
@@ -321,8 +340,13 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
     shape = (len(starts), n_features)
     n_masked = np.zeros(shape, dtype=np.int64)
     ss_res, ss_tot = np.zeros(shape), np.zeros(shape)
-    feature_range = np.zeros(n_features)
+    res_scale, tot_scale = np.ones(shape), np.ones(shape)
+    half_range = np.zeros(n_features)
     width = max(1, _BLOCK_ENTRIES // max(n_samples, 1))
+
+    def per_entry(cells):
+        return np.repeat(cells, sizes, axis=0)
+
     for cols in gen_batches(n_features, width):
         rows = slice(None) if order is None else order
         t = true[rows, cols].astype(np.float64)
@@ -336,22 +360,51 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
                 "or NaN (unknown)."
             )
         known = ~np.isnan(t)
+        # Halves: exact, and no difference of two of them overflows. Every
+        # sum of squares is then of values divided by a power of two above
+        # the cell's largest, so that squares neither overflow nor, at 1e-200,
+        # underflow; ordinary data give the same sums to the bit.
+        t *= 0.5
+        imp *= 0.5
         with np.errstate(invalid="ignore"):
-            feature_range[cols] = np.fmax.reduce(t, axis=0) - np.fmin.reduce(t, axis=0)
+            half_range[cols] = np.fmax.reduce(t, axis=0) - np.fmin.reduce(t, axis=0)
         # Centring on a value of the cell makes the mean of a constant cell
         # come out exactly equal to that value, so its zero variance is exact.
         reference = np.nan_to_num(np.fmax.reduceat(t, starts, axis=0))
-        shifted = np.where(known, t - np.repeat(reference, sizes, axis=0), 0.0)
+        shifted = np.where(known, t - per_entry(reference), 0.0)
         count = np.add.reduceat(known, starts, axis=0, dtype=np.int64)
-        offset = np.add.reduceat(shifted, starts, axis=0) / np.maximum(count, 1)
-        deviation = np.where(m, shifted - np.repeat(offset, sizes, axis=0), 0.0)
+        shift_scale = _cell_scale(shifted, starts)
+        offset = (
+            np.add.reduceat(shifted / per_entry(shift_scale), starts, axis=0)
+            / np.maximum(count, 1)
+            * shift_scale
+        )
+        deviation = np.where(m, shifted - per_entry(offset), 0.0)
         error = np.where(m, imp - t, 0.0)
         n_masked[:, cols] = np.add.reduceat(m, starts, axis=0, dtype=np.int64)
-        ss_tot[:, cols] = np.add.reduceat(deviation**2, starts, axis=0)
-        ss_res[:, cols] = np.add.reduceat(error**2, starts, axis=0)
+        tot_scale[:, cols] = _cell_scale(deviation, starts)
+        res_scale[:, cols] = _cell_scale(error, starts)
+        ss_tot[:, cols] = np.add.reduceat(
+            (deviation / per_entry(tot_scale[:, cols])) ** 2, starts, axis=0
+        )
+        ss_res[:, cols] = np.add.reduceat(
+            (error / per_entry(res_scale[:, cols])) ** 2, starts, axis=0
+        )
     return _CellSums(
-        n_masked, ss_res, ss_tot, feature_range, group_labels, feature_names
+        n_masked,
+        ss_res,
+        res_scale,
+        ss_tot,
+        tot_scale,
+        half_range,
+        group_labels,
+        feature_names,
     )
+
+
+def _cell_scale(values, starts) -> np.ndarray:
+    """Per cell, a power of two above the largest absolute value (1 if all are 0)."""
+    return power_of_two_above(np.maximum.reduceat(np.abs(values), starts, axis=0))
 
 
 def _check_mask(missing_mask) -> np.ndarray:
