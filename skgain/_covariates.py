@@ -292,7 +292,14 @@ class CovariateEncoder:
     def _encode_categorical(self, X, i, j) -> np.ndarray:
         values = pd.Series(np.asarray(get_column(X, j), dtype=object))
         categories = self.categories_[i]
-        codes = categories.get_indexer(values).astype(np.int64)
+        try:
+            codes = categories.get_indexer(values).astype(np.int64)
+        except TypeError as exc:  # unhashable values: lists, dicts, arrays
+            raise ValueError(
+                f"Categorical covariate {column_label(j, self.feature_names)} "
+                f"holds values that cannot be categories ({exc}); expected "
+                "labels such as strings or integers."
+            ) from exc
         missing = values.isna().to_numpy()
         unseen = (codes < 0) & ~missing
         if unseen.any():

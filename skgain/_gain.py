@@ -965,7 +965,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if source.size != imputed.shape[1] or np.any(source != np.arange(source.size)):
             imputed = imputed[:, source]  # dropped empty features: a copy
         dense = _get_output_config("transform", self)["dense"]
-        if dense == "polars" and not is_feature.all():
+        if dense == "polars" and self._array_output_dtype(X, imputed.dtype).kind == "O":
             return self._polars_output(X, imputed, indicator, is_feature)
         if dense == "pandas":
             names = self.get_feature_names_out()
@@ -1022,9 +1022,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     def _polars_output(self, X, imputed, indicator, is_feature):
         """A polars DataFrame of float features and the covariates' own types.
 
-        Built column by column: from one NumPy array of object dtype, which
-        holds text covariates beside the numbers, polars would make every
-        column, the features too, an ``Object`` column.
+        For an output that NumPy would hold as objects (text or nullable
+        covariates): built column by column, since from one object array
+        polars would make every column, the features too, an ``Object``
+        column. A covariate of values of several types stays ``Object``.
         """
         import polars as pl  # set_output(transform="polars") checked it is there
 
@@ -1040,7 +1041,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 column if isinstance(column, pd.Series) else np.asarray(column)
             ).astype(object)
             # None is polars' missing value, in any column type.
-            columns[names[k]] = values.where(values.notna(), None).tolist()
+            values = values.where(values.notna(), None).tolist()
+            try:
+                columns[names[k]] = pl.Series(names[k], values)
+            except (TypeError, pl.exceptions.PolarsError):
+                # Values of several types (1 and "B"): kept as they are.
+                columns[names[k]] = pl.Series(names[k], values, dtype=pl.Object)
         if indicator is not None:
             for j, name in enumerate(names[len(self._output_columns) :]):
                 columns[name] = indicator[:, j]

@@ -968,11 +968,34 @@ def test_polars_output_keeps_features_numeric_beside_text_covariates(add_indicat
         assert out.schema["missingindicator_g1"] == pl.Boolean
 
 
+def test_polars_output_with_covariates_of_mixed_or_numeric_types():
+    pl = pytest.importorskip("polars")
+    frame = _small_frame()[["g1", "tissue", "g2", "age"]]
+    frame["tissue"] = [1 if i % 2 else "B" for i in range(len(frame))]
+    imputer = GAINImputer(categorical_covariates=["tissue"], **TINY).fit(frame)
+    out = imputer.set_output(transform="polars").transform(frame)
+    assert out["tissue"].to_list() == frame["tissue"].tolist()
+    assert out.schema["g1"] == pl.Float64
+    # Numeric covariates: the numeric array, as polars' adapter makes it.
+    numeric = frame.assign(tissue=np.arange(len(frame)) % 3).astype(np.float32)
+    numeric.loc[numeric.index[0], "age"] = np.nan
+    imputer = GAINImputer(
+        categorical_covariates=["tissue"], numerical_covariates=["age"], **TINY
+    ).fit(numeric)
+    out = imputer.set_output(transform="polars").transform(numeric)
+    assert out.schema["age"] == pl.Float32 and np.isnan(out["age"][0])
+
+
 def test_unhashable_categories_are_refused_by_name():
     X = np.random.RandomState(0).normal(size=(20, 3)).astype(object)
     X[:, 0] = [{"organ": "lung"}] * 10 + [{"organ": "liver"}] * 10
     with pytest.raises(ValueError, match="covariate at index 0 holds values that"):
         GAINImputer(categorical_covariates=[0], **TINY).fit(X)
+    X[:, 0] = ["lung"] * 10 + ["liver"] * 10
+    imputer = GAINImputer(categorical_covariates=[0], **TINY).fit(X)
+    X[3, 0] = {"organ": "lung"}
+    with pytest.raises(ValueError, match="covariate at index 0 holds values that"):
+        imputer.transform(X)
 
 
 def test_only_covariates_and_nothing_to_impute():
