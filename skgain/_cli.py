@@ -12,6 +12,7 @@ and exit status 1.
 import argparse
 import contextlib
 import importlib.util
+import os
 import re
 import sys
 import warnings
@@ -154,12 +155,14 @@ def _in_command_terms(message: str) -> str:
     # what is wrong, so they are kept, joined by commas.
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     message = ""
+    listing = False  # whether the last line was an item of a list
     for line in lines:
         if line.startswith("- "):
             separator = " " if message.endswith(":") else ", "
             message += separator + line[2:]
         else:
-            message += (" " if message else "") + line
+            message += ("; " if listing else " " if message else "") + line
+        listing = line.startswith("- ")
     if len(message) > 1000:
         message = message[:1000] + " ..."
     # GAINImputer's messages name its parameters; here they are options.
@@ -358,9 +361,20 @@ def _check_distinct_files(args: argparse.Namespace) -> None:
     seen = {}
     for name, path in files.items():
         resolved = path.resolve()
-        if resolved in seen:
+        # The same path, or two names of one existing file (a hard link).
+        same = [
+            other
+            for other_path, other in seen.items()
+            if other_path == resolved
+            or (
+                path.exists()
+                and other_path.exists()
+                and os.path.samefile(path, other_path)
+            )
+        ]
+        if same:
             raise ValueError(
-                f"{seen[resolved]} and {name} are the same file, {path}: give "
+                f"{same[0]} and {name} are the same file, {path}: give "
                 "each output a file of its own."
             )
         seen[resolved] = name

@@ -1,6 +1,7 @@
 """The skgain command line: formats, model saving, uncertainty, one-line errors."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -211,7 +212,8 @@ def test_a_table_of_other_genes_than_the_model_names_them(table_path, tmp_path, 
                  "--sample-column", "sample", "-q")  # fmt: skip
     error = capsys.readouterr().err
     assert status == 1 and error.count("\n") == 1
-    assert "unseen at fit time: g3x" in error and "now missing: g3" in error
+    assert "Feature names unseen at fit time: g3x; Feature names seen at fit" in error
+    assert "now missing: g3" in error
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
@@ -285,6 +287,7 @@ def no_fit(monkeypatch):
             ["--categorical-covariates", "age"],
             "name age more than once",
         ),
+        ("hardlink.csv", [], "the input and -o are the same file"),
     ],
 )
 def test_outputs_are_checked_before_training(
@@ -292,6 +295,7 @@ def test_outputs_are_checked_before_training(
 ):
     extra = [a.format(tmp=tmp_path) for a in extra]
     (tmp_path / "adir.csv").mkdir()
+    os.link(table_path, tmp_path / "hardlink.csv")
     model = tmp_path / "model.joblib"
     status = run(
         "impute",

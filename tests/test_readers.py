@@ -370,18 +370,54 @@ def test_read_expression_table_refuses_rows_shorter_than_the_header(
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, n_rows",
     [
-        "sample,g1,g2\nS1,1,2\n\nS2,,\n\r\nS3,3,4",  # blank lines, empty fields
-        'sample,g1,g2\nS1,"1",2\nS2,3,\nS3,4\n',  # quotes: left to pandas
-        "g1\n1\n\n2\n",  # one column: nothing to count
+        ("sample,g1,g2\nS1,1,2\n\nS2,,\n\r\nS3,3,4", 3),  # blank lines, empty fields
+        ("sample,g1,g2\nS1,1,2\n  \nS2,3,4\n \r\n", 2),  # lines of spaces
+        ('"sample","g1","g2"\n"S1",1,2\n"S,2",3,\n"S3",4,5\n', 3),  # quotes
+        ('sample,g1,g2\nS1,"1\n",2\nS2,3,4\n', 2),  # a line break in a field
+        ("sample,g1,g2,\nS1,1,2\nS2,3,4,\n", 2),  # the header ends in a comma
+        ("g1\n1\n\n2\n", 2),  # one column: nothing to count
     ],
 )
-def test_read_expression_table_rows_as_long_as_the_header_are_read(tmp_path, text):
+def test_read_expression_table_rows_as_long_as_the_header_are_read(
+    tmp_path, text, n_rows
+):
     path = tmp_path / "t.csv"
     path.write_text(text, newline="")
-    frame = read_expression_table(path)
-    assert frame.shape[0] == 3 if text.startswith("sample") else 2
+    assert read_expression_table(path).shape[0] == n_rows
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ('"sample","g1","g2"\n"S1",1,2\n"S2",3\n', 3),
+        ('sample,g1,g2\nS1,"1\n",2\nS2,3\n', 4),  # lines as in the file
+    ],
+)
+def test_short_rows_are_found_in_files_with_quotes(tmp_path, text, line):
+    path = tmp_path / "t.csv"
+    path.write_text(text, newline="")
+    with pytest.raises(ValueError, match=f"Line {line} of .* has 2 field"):
+        read_expression_table(path)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+@pytest.mark.parametrize("chunk", [7, 13, 14])
+def test_line_ends_are_told_across_blocks(tmp_path, monkeypatch, newline, chunk):
+    # The header is 13 bytes before its line end: blocks of 13 and 14 bytes
+    # end at or inside it.
+    import skgain.datasets._readers as readers
+
+    monkeypatch.setattr(readers, "_LINE_CHUNK", chunk)
+    path = tmp_path / "t.csv"
+    rows = ["sample,g1,g2", *(f"S{i},{i}.5,{i}" for i in range(6))]
+    path.write_text(newline.join(rows) + newline, newline="")
+    assert read_expression_table(path, sample_column="sample").shape == (6, 2)
+    rows[4] = "S3,1"
+    path.write_text(newline.join(rows) + newline, newline="")
+    with pytest.raises(ValueError, match="Line 5 of .* has 2 field"):
+        read_expression_table(path, sample_column="sample")
 
 
 def test_short_rows_are_found_across_blocks(tmp_path, monkeypatch):

@@ -674,7 +674,10 @@ def _read_text_table(
         table = pd.read_csv(path, sep=sep, compression=compression, dtype=text_columns)
         if sample_column is not None:
             _check_rows_fit_header(table, path)
-        _check_no_short_rows(path, sep, compression, len(names))
+        # A header ending in a separator names an empty last column, which
+        # rows may leave out (pandas reads it as empty).
+        trailing = len(names) > 1 and pd.isna(names[-1])
+        _check_no_short_rows(path, sep, compression, len(names) - trailing)
         if position is not None and table.iloc[:, position].isna().any():
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
@@ -716,61 +719,97 @@ _LINE_CHUNK = 1 << 24
 
 
 def _check_no_short_rows(path, sep: str, compression, n_fields: int) -> None:
-    """Refuse a row with fewer fields than the header: a table cut short.
+    """Refuse a row with fewer than ``n_fields`` fields: a table cut short.
 
     pandas fills the fields a row lacks with NaN, which would pass for
     missing values and be imputed, and the last field of a row cut in the
     middle of a number ("-0" of "-0.8312") for an observed value. So each
-    line's separators are counted, a block of bytes at a time. A file with
+    line's separators are counted, a block of bytes at a time; a file with
     quotes (where a separator or a line break can sit inside a field) is
-    left to pandas; blank lines, which pandas skips, are skipped too.
+    counted field by field by the csv module instead. Blank lines, which
+    pandas skips, are skipped.
     """
     if n_fields < 2:
         return
+    if not _count_separators(path, sep, compression, n_fields):
+        _count_fields(path, sep, compression, n_fields)
+
+
+def _count_separators(path, sep: str, compression, n_fields: int) -> bool:
+    """The byte-counting check; False, having checked nothing, on a quote."""
     sep_byte = ord(sep)
+    # Bytes a blank line may hold: pandas skips lines of nothing but these.
+    blank_bytes = [b for b in b" \r\n\t" if b != sep_byte]
     newline = None
     line = 0  # lines ended so far
-    carried_seps = carried_length = 0  # the line the last block left unended
-    last_byte = -1
+    # The line the last block left unended: its separators, and whether it
+    # holds anything but blanks.
+    carried_seps, carried_content = 0, False
     with _open_binary(path, compression) as stream:
         while chunk := stream.read(_LINE_CHUNK):
             if b'"' in chunk:
-                return
-            if newline is None:
-                # Lines end in \n (or \r\n), or in \r alone, as pandas reads.
-                newline = 13 if b"\n" not in chunk and b"\r" in chunk else 10
+                return False
+            if newline is None and (b"\r" in chunk or b"\n" in chunk):
+                if chunk.endswith(b"\r"):
+                    chunk += stream.read(1)  # \r\n or \r alone: the next byte says
+                newline = _line_end(chunk)
             data = np.frombuffer(chunk, dtype=np.uint8)
-            ends = np.flatnonzero(data == newline)
+            # Until a line end is seen, the block is all one line.
+            ends = np.flatnonzero(data == newline) if newline else np.empty(0, int)
             separators = np.flatnonzero(data == sep_byte)
             if ends.size:
                 counts = np.diff(np.searchsorted(separators, ends), prepend=0)
                 counts[0] += carried_seps
                 starts = np.concatenate(([0], ends[:-1] + 1))
-                lengths = ends - starts
-                lengths[0] += carried_length
-                before_end = np.where(
-                    ends > 0, data[np.maximum(ends - 1, 0)], last_byte
-                )
-                blank = (lengths == 0) | ((lengths == 1) & (before_end == 13))
-                short = np.flatnonzero((counts < n_fields - 1) & ~blank)
-                short = short[line + short > 0]  # the header is line 0
-                if short.size:
-                    _refuse_short_row(path, line + short[0], counts[short[0]], n_fields)
+                # Lines short of separators, unless blank (looked at only
+                # for these few lines).
+                for k in np.flatnonzero(counts < n_fields - 1):
+                    if line + k == 0:
+                        continue  # the header
+                    blank = counts[k] == 0 and not _has_content(
+                        data[starts[k] : ends[k]], blank_bytes
+                    )
+                    if not (blank and (k > 0 or not carried_content)):
+                        _refuse_short_row(path, line + k + 1, counts[k] + 1, n_fields)
                 line += ends.size
                 carried_seps = separators.size - np.searchsorted(separators, ends[-1])
-                carried_length = data.size - ends[-1] - 1
+                carried_content = _has_content(data[ends[-1] + 1 :], blank_bytes)
             else:
                 carried_seps += separators.size
-                carried_length += data.size
-            last_byte = int(data[-1])
-    unfinished_blank = carried_length == 0 or (carried_length == 1 and last_byte == 13)
-    if line > 0 and not unfinished_blank and carried_seps < n_fields - 1:
-        _refuse_short_row(path, line, carried_seps, n_fields)
+                carried_content = carried_content or _has_content(data, blank_bytes)
+    if line > 0 and (carried_content or carried_seps) and carried_seps < n_fields - 1:
+        _refuse_short_row(path, line + 1, carried_seps + 1, n_fields)
+    return True
 
 
-def _refuse_short_row(path, line: int, n_separators: int, n_fields: int) -> None:
+def _has_content(data: np.ndarray, blank_bytes) -> bool:
+    """Whether the bytes ``data`` hold anything but ``blank_bytes``."""
+    return bool((~np.isin(data, blank_bytes)).any())
+
+
+def _line_end(chunk: bytes) -> int:
+    """The byte that ends lines: \n (also for \r\n), or \r where it stands alone."""
+    cr, lf = chunk.find(b"\r"), chunk.find(b"\n")
+    if cr != -1 and (lf == -1 or cr < lf) and chunk[cr + 1 : cr + 2] != b"\n":
+        return 13
+    return 10
+
+
+def _count_fields(path, sep: str, compression, n_fields: int) -> None:
+    """The csv module's count of each row's fields, for files with quotes."""
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream, delimiter=sep)
+        next(reader, None)  # the header
+        for row in reader:
+            blank = len(row) <= 1 and not "".join(row).strip()
+            if len(row) < n_fields and not blank:
+                _refuse_short_row(path, reader.line_num, len(row), n_fields)
+
+
+def _refuse_short_row(path, line: int, n_found: int, n_fields: int) -> None:
     raise ValueError(
-        f"Line {line + 1} of '{path}' has {n_separators + 1} field(s) where the "
+        f"Line {line} of '{path}' has {n_found} field(s) where the "
         f"header has {n_fields}: the file may have been cut short or a row "
         "written incompletely. Leave missing values as empty fields "
         "(a,,c), so that every row has as many fields as the header."

@@ -403,7 +403,7 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
 
 
 def _cell_scale(values, starts) -> np.ndarray:
-    """Per cell, a power of two above the largest absolute value (1 if all are 0)."""
+    """Per cell, a power of two above the largest absolute value (2 if all are 0)."""
     return power_of_two_above(np.maximum.reduceat(np.abs(values), starts, axis=0))
 
 
@@ -463,7 +463,7 @@ def _check_same_rows(**tables) -> None:
                 (i for i, (a, b) in enumerate(zip(index, other_index)) if a != b), 0
             )
             raise ValueError(
-                f"{first} and {other} are DataFrames whose rows differ (row "
+                f"{first} and {other} are pandas objects whose rows differ (row "
                 f"{position}: {index[position]!r} against {other_index[position]!r}); "
                 f"they must hold the same samples in the same order, as "
                 f"{other}.loc[{first}.index] does, or, if the rows are in "
