@@ -296,7 +296,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         :class:`~sklearn.impute.SimpleImputer`; otherwise they are dropped
         from the output.
 
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device to train and impute on. ``"auto"`` picks CUDA, then
         Apple MPS, then the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:1"`` select
         one. The fitted networks are kept on the CPU between calls, so a model
@@ -780,9 +780,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     ) -> list[np.ndarray | pd.DataFrame]:
         """Draw several completions of ``X`` for multiple imputation.
 
-        Each draw uses fresh generator noise, so the spread of the imputed
-        values across draws shows how sure the model is about each entry.
-        Draws are reproducible: the same fitted model gives the same list.
+        Each draw uses fresh generator noise, so the imputed values differ
+        across draws. Their spread is a rough, usually too narrow, indication
+        of how sure the model is about each entry (see the user guide on
+        multiple imputation, which shows how to calibrate it). Draws are
+        reproducible: the same fitted model gives the same list.
 
         Parameters
         ----------

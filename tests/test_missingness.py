@@ -200,6 +200,19 @@ def test_nullable_columns_keep_their_dtype():
         )
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "Float32", "Float64"])
+def test_a_single_nullable_column_is_hidden_in(dtype):
+    column = pd.array(np.arange(40), dtype=dtype)
+    for frame, columns in [
+        (pd.DataFrame({"a": column}), None),
+        (pd.DataFrame({"a": column, "f": np.arange(40.0)}), ["a"]),
+    ]:
+        X_missing, mask = make_missing(frame, 0.3, columns=columns, random_state=0)
+        assert str(X_missing["a"].dtype) == dtype
+        assert X_missing["a"].isna().to_numpy().tolist() == mask[:, 0].tolist()
+        assert mask.any()
+
+
 def test_float32_array_stays_float32_with_columns():
     X = np.arange(60, dtype=np.float32).reshape(20, 3)
     X_missing, mask = make_missing(X, 0.5, columns=[1], random_state=0)

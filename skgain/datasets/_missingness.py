@@ -212,6 +212,10 @@ def numeric_block(X, columns, name):
         copy=True,
         input_name=name,
     )
+    if not values.flags.writeable:
+        # check_array can hand back pandas' read-only conversion of a single
+        # nullable column as its copy; the caller writes NaN into it.
+        values = values.copy()
     return values, positions
 
 
