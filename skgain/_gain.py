@@ -620,12 +620,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state):
         state = dict(state)
-        saved = state.pop("_skgain_version", "an earlier version")
+        saved = state.pop("_skgain_version", None)
         if saved != _skgain_version():
+            # Models saved before versions were recorded have none.
+            by = "an earlier version of skgain" if saved is None else f"skgain {saved}"
             warn_at_caller(
-                f"This GAINImputer was saved by skgain {saved} and is loaded by "
-                f"skgain {_skgain_version()}: it may fail or give other results. "
-                "Load it with the version that saved it, or fit it again.",
+                f"This GAINImputer was saved by {by} and is loaded by skgain "
+                f"{_skgain_version()}: it may fail or give other results. Load it "
+                "with the version that saved it, or fit it again.",
                 UserWarning,
             )
         super().__setstate__(state)

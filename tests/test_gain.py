@@ -1297,6 +1297,10 @@ def test_a_model_saved_by_another_version_warns_when_loaded(monkeypatch):
     monkeypatch.undo()
     with pytest.warns(UserWarning, match="saved by skgain 0.0.1 and is loaded by"):
         pickle.loads(saved)
+    unversioned = imputer.__getstate__()
+    del unversioned["_skgain_version"]
+    with pytest.warns(UserWarning, match="saved by an earlier version of skgain"):
+        GAINImputer().__setstate__(unversioned)
 
 
 def test_pipeline_cross_validate_and_grid_search(low_rank_data):
