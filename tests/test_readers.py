@@ -402,6 +402,36 @@ def test_short_rows_are_found_in_files_with_quotes(tmp_path, text, line):
         read_expression_table(path)
 
 
+@pytest.mark.parametrize(
+    "text, line, n_found",
+    [
+        # R's row names: rows have a field more than the header.
+        ("g1,g2\ns1,0.1,0.2\ns2,0.3,0.4\ns3,0.5\n", 4, 2),
+        # A lone \r ends a line for pandas too, in a file of \n lines.
+        ("g1,g2,g3\n0.1,0.2,0.3\r0.4\n1,2,3\n", 3, 1),
+        ('"g1","g2","g3"\n0.1,0.2,0.3\n""\n', 3, 1),  # an empty quoted field
+    ],
+)
+def test_rows_short_of_what_pandas_reads_are_refused(tmp_path, text, line, n_found):
+    path = tmp_path / "t.csv"
+    path.write_text(text, newline="")
+    with pytest.raises(ValueError, match=f"Line {line} of .* has {n_found} field"):
+        read_expression_table(path)
+
+
+def test_many_blank_lines_and_long_quoted_fields_are_read(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"S{i},{i}.5,{i}" for i in range(2000)]
+    path.write_text("sample,g1,g2\r\r\n" + "\r\r\n".join(rows) + "\r\r\n", newline="")
+    assert read_expression_table(path, sample_column="sample").shape == (2000, 2)
+    path.write_text("sample,g1,g2\n" + "\n\n".join(rows) + "\n\n", newline="")
+    assert read_expression_table(path, sample_column="sample").shape == (2000, 2)
+    # A field beyond the csv module's size limit, in a file with quotes.
+    long_id = "S" * 200_000
+    path.write_text(f'sample,g1,g2\n"{long_id}",1,2\nS2,3,4\n', newline="")
+    assert read_expression_table(path, sample_column="sample").shape == (2, 2)
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 @pytest.mark.parametrize("chunk", [7, 13, 14])
 def test_line_ends_are_told_across_blocks(tmp_path, monkeypatch, newline, chunk):

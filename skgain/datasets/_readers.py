@@ -675,9 +675,11 @@ def _read_text_table(
         if sample_column is not None:
             _check_rows_fit_header(table, path)
         # A header ending in a separator names an empty last column, which
-        # rows may leave out (pandas reads it as empty).
+        # rows may leave out (pandas reads it as empty); rows with a name
+        # before the header's fields (R's row names) have one field more.
         trailing = len(names) > 1 and pd.isna(names[-1])
-        _check_no_short_rows(path, sep, compression, len(names) - trailing)
+        row_names = not isinstance(table.index, pd.RangeIndex)
+        _check_no_short_rows(path, sep, compression, len(names) - trailing + row_names)
         if position is not None and table.iloc[:, position].isna().any():
             # Read as missing values: empty fields, but also ids such as "NA"
             # or "null". Only this column is read again, as written, because
@@ -725,9 +727,10 @@ def _check_no_short_rows(path, sep: str, compression, n_fields: int) -> None:
     missing values and be imputed, and the last field of a row cut in the
     middle of a number ("-0" of "-0.8312") for an observed value. So each
     line's separators are counted, a block of bytes at a time; a file with
-    quotes (where a separator or a line break can sit inside a field) is
-    counted field by field by the csv module instead. Blank lines, which
-    pandas skips, are skipped.
+    quotes (where a separator or a line break can sit inside a field) or
+    with lines ended in more than one way (a lone \r in a \n file, which
+    pandas takes for a line end too) is counted row by row by the csv
+    module instead. Blank lines, which pandas skips, are skipped.
     """
     if n_fields < 2:
         return
@@ -736,7 +739,7 @@ def _check_no_short_rows(path, sep: str, compression, n_fields: int) -> None:
 
 
 def _count_separators(path, sep: str, compression, n_fields: int) -> bool:
-    """The byte-counting check; False, having checked nothing, on a quote."""
+    """The byte-counting check; False, having checked nothing, where it cannot."""
     sep_byte = ord(sep)
     # Bytes a blank line may hold: pandas skips lines of nothing but these.
     blank_bytes = [b for b in b" \r\n\t" if b != sep_byte]
@@ -747,12 +750,12 @@ def _count_separators(path, sep: str, compression, n_fields: int) -> bool:
     carried_seps, carried_content = 0, False
     with _open_binary(path, compression) as stream:
         while chunk := stream.read(_LINE_CHUNK):
-            if b'"' in chunk:
-                return False
+            if chunk.endswith(b"\r"):
+                chunk += stream.read(1)  # \r\n or \r alone: the next byte says
             if newline is None and (b"\r" in chunk or b"\n" in chunk):
-                if chunk.endswith(b"\r"):
-                    chunk += stream.read(1)  # \r\n or \r alone: the next byte says
                 newline = _line_end(chunk)
+            if b'"' in chunk or (newline is not None and _mixed_ends(chunk, newline)):
+                return False
             data = np.frombuffer(chunk, dtype=np.uint8)
             # Until a line end is seen, the block is all one line.
             ends = np.flatnonzero(data == newline) if newline else np.empty(0, int)
@@ -761,15 +764,19 @@ def _count_separators(path, sep: str, compression, n_fields: int) -> bool:
                 counts = np.diff(np.searchsorted(separators, ends), prepend=0)
                 counts[0] += carried_seps
                 starts = np.concatenate(([0], ends[:-1] + 1))
-                # Lines short of separators, unless blank (looked at only
-                # for these few lines).
-                for k in np.flatnonzero(counts < n_fields - 1):
-                    if line + k == 0:
-                        continue  # the header
-                    blank = counts[k] == 0 and not _has_content(
-                        data[starts[k] : ends[k]], blank_bytes
-                    )
-                    if not (blank and (k > 0 or not carried_content)):
+                short = np.flatnonzero(counts < n_fields - 1)
+                short = short[line + short > 0]  # the header is line 0
+                if short.size:
+                    # Blank lines are short too: look at the short lines'
+                    # bytes, all at once where there are many.
+                    content = np.add.reduceat(
+                        ~np.isin(data[: ends[-1] + 1], blank_bytes), starts
+                    )[short]
+                    if short[0] == 0:
+                        content[0] += carried_content
+                    real = short[(content > 0) | (counts[short] > 0)]
+                    if real.size:
+                        k = real[0]
                         _refuse_short_row(path, line + k + 1, counts[k] + 1, n_fields)
                 line += ends.size
                 carried_seps = separators.size - np.searchsorted(separators, ends[-1])
@@ -795,16 +802,32 @@ def _line_end(chunk: bytes) -> int:
     return 10
 
 
+def _mixed_ends(chunk: bytes, newline: int) -> bool:
+    """Whether lines of ``chunk`` also end otherwise than with ``newline``."""
+    if newline == 13:
+        return b"\n" in chunk
+    # A \r not followed by \n (at the very end, the next block would say).
+    return chunk.count(b"\r") > chunk.count(b"\r\n") + chunk.endswith(b"\r")
+
+
 def _count_fields(path, sep: str, compression, n_fields: int) -> None:
-    """The csv module's count of each row's fields, for files with quotes."""
+    """The csv module's count of each row's fields, where bytes cannot tell."""
     opener = gzip.open if compression == "gzip" else open
+    blank_characters = set(" \t") - {sep}
     with opener(path, "rt", encoding="utf-8-sig", newline="") as stream:
         reader = csv.reader(stream, delimiter=sep)
-        next(reader, None)  # the header
-        for row in reader:
-            blank = len(row) <= 1 and not "".join(row).strip()
-            if len(row) < n_fields and not blank:
-                _refuse_short_row(path, reader.line_num, len(row), n_fields)
+        try:
+            next(reader, None)  # the header
+            for row in reader:
+                blank = not row or (
+                    len(row) == 1 and row[0] and set(row[0]) <= blank_characters
+                )
+                if len(row) < n_fields and not blank:
+                    _refuse_short_row(path, reader.line_num, len(row), n_fields)
+        except csv.Error:
+            # A field beyond the csv module's size limit: pandas read the
+            # file, and the rows are left as it read them.
+            return
 
 
 def _refuse_short_row(path, line: int, n_found: int, n_fields: int) -> None:
