@@ -182,6 +182,29 @@ def test_scores_do_not_depend_on_the_scale_of_the_data(scale):
         ) == pytest.approx(minmax, rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_hidden_value_equal_to_its_cell_mean_up_to_rounding_is_zero_variance(
+    dtype,
+):
+    # The mean of the first cell is -0.02 in decimal, and -0.02 is hidden:
+    # in floating point the denominator is rounding noise (1.5e-18 in
+    # float32 data), and the cell's R^2 was -9e15.
+    true = np.array([0.87, 0.52, -0.02, 0.02, -1.25, -0.26, 1, 2, 3, 4], dtype=dtype)
+    groups = np.array([0] * 6 + [1] * 4)
+    mask = np.zeros((10, 1), dtype=bool)
+    mask[[2, 7], 0] = True
+    imputed = np.where(mask, true[:, None] + 0.1, np.nan)
+    raw = imputation_r2_score(
+        true[:, None], imputed, mask, groups=groups, multioutput="raw_values"
+    )
+    assert np.isnan(raw.iloc[0, 0])
+    assert raw.iloc[1, 0] == pytest.approx(1 - 0.01 / 0.25, rel=1e-6)
+    with pytest.raises(ValueError, match="zero variance .* first group 0, feature 0"):
+        imputation_r2_score(
+            true[:, None], imputed, mask, groups=groups, zero_variance="error"
+        )
+
+
 def test_minmax_rmse_of_a_range_beyond_float64():
     # max - min overflows: the range is 2e308, the errors 0.5.
     true = np.array([[-1e308], [1e308], [0.0], [1.0], [2.0]])

@@ -103,7 +103,10 @@ def imputation_r2_score(
     zero_variance : {"skip", "error"}, default="skip"
         What to do with a cell whose denominator is zero, that is whose masked
         true values all equal the cell mean (a constant feature, typically),
-        where R^2 is undefined. ``"skip"`` leaves it out of the average (NaN
+        where R^2 is undefined. Equal up to rounding: a masked value that
+        differs from the cell mean by no more than the precision of the data
+        (float32's for float32 data) counts as equal, since its R^2 would be
+        a quotient of rounding errors. ``"skip"`` leaves it out of the average (NaN
         among the raw values); ``"error"`` raises a ValueError naming it.
 
     Returns
@@ -337,6 +340,9 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         order, starts, group_labels = _group_rows(groups, n_samples)
     sizes = np.diff(np.append(starts, n_samples))
 
+    # The resolution of the true values as given: float32 data hold
+    # decimals such as -0.02 only to 1e-7 or so.
+    data_epsilon = np.finfo(true.dtype).eps if true.dtype.kind == "f" else 0.0
     shape = (len(starts), n_features)
     n_masked = np.zeros(shape, dtype=np.int64)
     ss_res, ss_tot = np.zeros(shape), np.zeros(shape)
@@ -373,7 +379,8 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         reference = np.nan_to_num(np.fmax.reduceat(t, starts, axis=0))
         shifted = np.where(known, t - per_entry(reference), 0.0)
         count = np.add.reduceat(known, starts, axis=0, dtype=np.int64)
-        shift_scale = _cell_scale(shifted, starts)
+        largest_shift = _cell_max(shifted, starts)
+        shift_scale = power_of_two_above(largest_shift)
         offset = (
             np.add.reduceat(shifted / per_entry(shift_scale), starts, axis=0)
             / np.maximum(count, 1)
@@ -382,11 +389,21 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         deviation = np.where(m, shifted - per_entry(offset), 0.0)
         error = np.where(m, imp - t, 0.0)
         n_masked[:, cols] = np.add.reduceat(m, starts, axis=0, dtype=np.int64)
-        tot_scale[:, cols] = _cell_scale(deviation, starts)
-        res_scale[:, cols] = _cell_scale(error, starts)
+        largest_deviation = _cell_max(deviation, starts)
+        tot_scale[:, cols] = power_of_two_above(largest_deviation)
+        res_scale[:, cols] = power_of_two_above(_cell_max(error, starts))
         ss_tot[:, cols] = np.add.reduceat(
             (deviation / per_entry(tot_scale[:, cols])) ** 2, starts, axis=0
         )
+        # Masked values that differ from the cell mean by no more than the
+        # rounding of the data (their dtype's) and of the mean have zero
+        # variance, as in exact arithmetic: one hidden -0.02 in a cell of
+        # 0.87, 0.52, -0.02, 0.02, -1.25, -0.26 would otherwise score a
+        # quotient of rounding errors (-9e15 in float32).
+        rounding = largest_deviation <= largest_shift * (
+            2 * data_epsilon + 8 * np.maximum(count, 1) * np.finfo(np.float64).eps
+        )
+        ss_tot[:, cols][rounding] = 0.0
         ss_res[:, cols] = np.add.reduceat(
             (error / per_entry(res_scale[:, cols])) ** 2, starts, axis=0
         )
@@ -402,9 +419,9 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
     )
 
 
-def _cell_scale(values, starts) -> np.ndarray:
-    """Per cell, a power of two above the largest absolute value (2 if all are 0)."""
-    return power_of_two_above(np.maximum.reduceat(np.abs(values), starts, axis=0))
+def _cell_max(values, starts) -> np.ndarray:
+    """Per cell, the largest absolute value."""
+    return np.maximum.reduceat(np.abs(values), starts, axis=0)
 
 
 def _check_mask(missing_mask) -> np.ndarray:
