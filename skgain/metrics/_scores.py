@@ -106,8 +106,9 @@ def imputation_r2_score(
         where R^2 is undefined. Equal up to rounding: a masked value that
         differs from the cell mean by no more than the precision of the data
         (float32's for float32 data) counts as equal, since its R^2 would be
-        a quotient of rounding errors. ``"skip"`` leaves it out of the average (NaN
-        among the raw values); ``"error"`` raises a ValueError naming it.
+        a quotient of rounding errors. ``"skip"`` leaves it out of the
+        average (NaN among the raw values); ``"error"`` raises a ValueError
+        naming it.
 
     Returns
     -------
