@@ -1089,3 +1089,24 @@ def test_averaging_decays_scores_extra_averages_beside_the_fit(capsys):
     assert any(line.startswith("decay 0.99: best val") for line in lines)
     # The trainer is itself again after the fit.
     assert _training._Trainer.__init__ is trainer_init
+
+
+def test_real_tables_script_scores_every_imputer(tmp_path):
+    from benchmarks import real_tables
+
+    folder = real_tables.default_data_folder()
+    if not (folder / "golub_leukemia").is_dir():
+        pytest.skip(f"the real data sets are not in {folder} (set SKGAIN_SHARED_DATA)")
+    results = real_tables.main(
+        ["--tables", "golub_leukemia", "--repeats", "1", "--max-iter", "2",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert set(results["method"]) == {
+        "mean", "KNN", "GAIN", "GAIN, small-table settings"
+    }  # fmt: skip
+    assert results["r2"].notna().all() and (results["rmse"] > 0).all()
+    # The column mean scores R^2 near 0 by construction (its own mean, not
+    # the hidden values').
+    mean = results.set_index("method").loc["mean"]
+    assert -0.2 < mean["r2"] < 0.05
+    assert (tmp_path / "results.csv").is_file()
