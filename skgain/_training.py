@@ -831,8 +831,6 @@ def train(
     )
 
     best_score, best_state, stale_epochs = -np.inf, None, 0
-    # Epochs since the score last improved, settling ones included.
-    unimproved_epochs = 0
     start_time = time.perf_counter()
     for epoch in range(1, config.max_iter + 1):
         generator.train()
@@ -858,7 +856,6 @@ def train(
         improved = score > best_score + config.tol
         settling = trainer.n_steps < settling_steps
         stale_epochs = 0 if improved or settling else stale_epochs + 1
-        unimproved_epochs = 0 if improved else unimproved_epochs + 1
         if score > best_score:
             best_score = score
             if validation is not None:
@@ -866,11 +863,6 @@ def train(
         if stale_epochs >= config.n_iter_no_change:
             result.converged = True
             break
-    else:
-        # max_iter ended the fit within the settling period: if the score had
-        # stopped improving all the same, more epochs would not have helped
-        # (the epoch kept is the best one), so the fit counts as converged.
-        result.converged = unimproved_epochs >= config.n_iter_no_change
 
     if validation is not None and best_state is not None:
         imputer.load_state_dict(best_state)

@@ -867,30 +867,6 @@ def test_train_keeps_generator_of_best_validation_epoch(monkeypatch):
     assert not _state_equal(result.generator, states[4])
 
 
-@pytest.mark.parametrize(
-    "scores, converged",
-    [
-        ([0.1, 0.3, 0.3, 0.2, 0.3, 0.25, 0.1, 0.0], True),  # no better since 2
-        ([0.1, 0.3, 0.3, 0.2, 0.3, 0.25, 0.1, 0.4], False),  # still improving
-    ],
-)
-def test_train_within_settling_converges_when_the_score_stopped_improving(
-    monkeypatch, scores, converged
-):
-    """max_iter ends the fit while settling: a flat score still counts."""
-    _script_validation_scores(monkeypatch, scores)
-    config = _config(
-        max_iter=8,
-        early_stopping=True,
-        n_iter_no_change=5,
-        tol=0.0,
-        warmup_steps=100,  # 100 steps settle: all 8 epochs of 2 steps
-    )
-    result = train(config, _data(), _data(32, seed=1), CARDINALITIES, 0)
-    assert result.n_iter == 8
-    assert result.converged is converged
-
-
 def test_train_best_validation_score_is_that_of_kept_generator(monkeypatch):
     scores = [0.1, 0.1005, 0.05, 0.05, 0.05]
     states = _script_validation_scores(monkeypatch, scores)
