@@ -203,6 +203,21 @@ def test_a_hidden_value_equal_to_its_cell_mean_up_to_rounding_is_zero_variance(
         imputation_r2_score(
             true[:, None], imputed, mask, groups=groups, zero_variance="error"
         )
+    # Shifted, the values carry more rounding: still zero variance.
+    shifted = true[:, None] + dtype(100)
+    raw = imputation_r2_score(
+        shifted, imputed + 100, mask, groups=groups, multioutput="raw_values"
+    )
+    assert np.isnan(raw.iloc[0, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_masked_deviations_beside_large_values_are_scored(dtype):
+    # 1e-4 is far above float32's precision at 1e-4, though not at 1000.
+    true = np.array([[-1000.0], [1000.0], [1e-4], [-1e-4]], dtype=dtype)
+    mask = np.array([[False], [False], [True], [True]])
+    imputed = np.where(mask, true / 2, np.nan)
+    assert imputation_r2_score(true, imputed, mask) == pytest.approx(0.75, rel=1e-6)
 
 
 def test_minmax_rmse_of_a_range_beyond_float64():

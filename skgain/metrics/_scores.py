@@ -342,7 +342,7 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
     sizes = np.diff(np.append(starts, n_samples))
 
     # The resolution of the true values as given: float32 data hold
-    # decimals such as -0.02 only to 1e-7 or so.
+    # decimals such as -0.02 only to 6e-8 of their size.
     data_epsilon = np.finfo(true.dtype).eps if true.dtype.kind == "f" else 0.0
     shape = (len(starts), n_features)
     n_masked = np.zeros(shape, dtype=np.int64)
@@ -397,12 +397,20 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
             (deviation / per_entry(tot_scale[:, cols])) ** 2, starts, axis=0
         )
         # Masked values that differ from the cell mean by no more than the
-        # rounding of the data (their dtype's) and of the mean have zero
-        # variance, as in exact arithmetic: one hidden -0.02 in a cell of
-        # 0.87, 0.52, -0.02, 0.02, -1.25, -0.26 would otherwise score a
-        # quotient of rounding errors (-9e15 in float32).
-        rounding = largest_deviation <= largest_shift * (
-            2 * data_epsilon + 8 * np.maximum(count, 1) * np.finfo(np.float64).eps
+        # rounding of the data (each value to its dtype's precision, the
+        # mean to that of the values' average size) and of the mean's own
+        # computation have zero variance, as in exact arithmetic: one hidden
+        # -0.02 in a cell of 0.87, 0.52, -0.02, 0.02, -1.25, -0.26 would
+        # otherwise score a quotient of rounding errors (-9e15 in float32).
+        largest_masked = np.maximum.reduceat(
+            np.where(m, np.abs(t), 0.0), starts, axis=0
+        )
+        average_size = np.add.reduceat(
+            np.where(known, np.abs(t), 0.0), starts, axis=0
+        ) / np.maximum(count, 1)
+        rounding = largest_deviation <= (
+            data_epsilon * (largest_masked + average_size)
+            + 8 * np.maximum(count, 1) * np.finfo(np.float64).eps * largest_shift
         )
         ss_tot[:, cols][rounding] = 0.0
         ss_res[:, cols] = np.add.reduceat(
