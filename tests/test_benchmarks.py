@@ -1102,7 +1102,7 @@ def test_real_tables_script_scores_every_imputer(tmp_path):
          "--out", str(tmp_path)]
     )  # fmt: skip
     assert set(results["method"]) == {
-        "mean", "KNN", "GAIN", "GAIN, small-table settings"
+        "mean", "KNN", "GAIN, no covariates", "GAIN", "GAIN, small-table settings"
     }  # fmt: skip
     assert results["r2"].notna().all() and (results["rmse"] > 0).all()
     # The column mean scores R^2 near 0 by construction (its own mean, not
