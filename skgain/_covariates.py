@@ -242,11 +242,7 @@ class CovariateEncoder:
             try:
                 categories = pd.unique(column[~missing])
             except TypeError as exc:  # unhashable values: lists, dicts, arrays
-                raise ValueError(
-                    f"Categorical covariate {column_label(j, self.feature_names)} "
-                    f"holds values that cannot be categories ({exc}); expected "
-                    "labels such as strings or integers."
-                ) from exc
+                raise self._not_categories(j, exc) from exc
             try:
                 categories = np.sort(categories)
             except TypeError:
@@ -289,17 +285,20 @@ class CovariateEncoder:
         numerical = np.nan_to_num(numerical, nan=0.0).astype(np.float32)
         return codes, numerical
 
+    def _not_categories(self, j, exc) -> ValueError:
+        return ValueError(
+            f"Categorical covariate {column_label(j, self.feature_names)} holds "
+            f"values that cannot be categories ({exc}); expected labels such as "
+            "strings or integers."
+        )
+
     def _encode_categorical(self, X, i, j) -> np.ndarray:
         values = pd.Series(np.asarray(get_column(X, j), dtype=object))
         categories = self.categories_[i]
         try:
             codes = categories.get_indexer(values).astype(np.int64)
         except TypeError as exc:  # unhashable values: lists, dicts, arrays
-            raise ValueError(
-                f"Categorical covariate {column_label(j, self.feature_names)} "
-                f"holds values that cannot be categories ({exc}); expected "
-                "labels such as strings or integers."
-            ) from exc
+            raise self._not_categories(j, exc) from exc
         missing = values.isna().to_numpy()
         unseen = (codes < 0) & ~missing
         if unseen.any():
