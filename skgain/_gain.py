@@ -785,7 +785,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Each draw uses fresh generator noise, so the imputed values differ
         across draws. Their spread is a rough, usually too narrow, indication
         of how sure the model is about each entry (see the user guide on
-        multiple imputation, which shows how to calibrate it). Draws are
+        multiple imputation, which measures it against held-out errors).
+        Draws are
         reproducible: the same fitted model gives the same list.
 
         Parameters

@@ -450,7 +450,7 @@ def draw_weights(network: nn.Module, generator: torch.Generator) -> None:
     --------
     >>> import torch
     >>> from torch import nn
-    >>> from skgain._networks import draw_weights
+    >>> from skgain._networks import WideLinear, draw_weights
     >>> layer = nn.Sequential(nn.Embedding(3, 2), WideLinear(2, 4))
     >>> draw_weights(layer, torch.Generator().manual_seed(0))
     >>> _ = torch.manual_seed(0)
@@ -481,8 +481,15 @@ def draw_weights(network: nn.Module, generator: torch.Generator) -> None:
                 module.weight.copy_(weight.T)
                 if bias is not None:
                     module.bias.copy_(bias)
-            elif isinstance(module, nn.Linear | nn.Bilinear | nn.LazyLinear):
+            elif not isinstance(module, _LAYERS_WITHOUT_OWN_WEIGHTS) and any(
+                True for _ in module.parameters(recurse=False)
+            ):
                 raise TypeError(f"no rule to draw the weights of {module}")
+
+
+# Modules whose parameters, if any, are drawn by the layer that holds them
+# (a BlockLinear's ParameterList) or by the layers inside them.
+_LAYERS_WITHOUT_OWN_WEIGHTS = (nn.Sequential, nn.ModuleList, nn.ParameterList, nn.ReLU)
 
 
 def _draw_linear(in_features, out_features, bias, generator):

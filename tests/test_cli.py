@@ -288,6 +288,7 @@ def no_fit(monkeypatch):
             "name age more than once",
         ),
         ("hardlink.csv", [], "the input and -o are the same file"),
+        ("out.csv", ["--save-model", "{tmp}/out.csv"], "-o and --save-model are"),
     ],
 )
 def test_outputs_are_checked_before_training(

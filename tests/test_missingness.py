@@ -73,7 +73,8 @@ def test_rates_and_seeds_on_a_complete_table(mechanism):
     # MAR stays observed, so its share is 0).
     per_feature = mask.mean(axis=0)
     assert (per_feature < 0.9).all()
-    assert (per_feature > 0).sum() >= N_FEATURES // 2
+    # Under MAR the drivers (a tenth of the features) stay observed.
+    assert (per_feature > 0).sum() >= N_FEATURES - N_FEATURES // 10
 
 
 def test_complete_table_masks_are_unchanged():

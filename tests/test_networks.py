@@ -492,3 +492,11 @@ def test_wide_layers_compute_what_plain_layers_compute(
     # The frozen discriminator passes gradients back without getting any.
     n_generator = len(list(_generator().parameters()))
     assert all((grad is None) == frozen_discriminator for grad in grads[n_generator:])
+
+
+def test_draw_weights_refuses_a_layer_it_has_no_rule_for():
+    from skgain._networks import draw_weights
+
+    network = torch.nn.Sequential(torch.nn.LayerNorm(3))
+    with pytest.raises(TypeError, match="no rule to draw the weights of LayerNorm"):
+        draw_weights(network, torch.Generator().manual_seed(0))

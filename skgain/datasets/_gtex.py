@@ -125,7 +125,7 @@ def load_gtex(
         cannot be decoded (a ``SEX`` other than 1 or 2, an ``AGE`` that is
         neither a bracket nor a number), a requested tissue has no sample in
         the expression file, a requested gene is not in it, or no sample of
-        the expression file has attributes.
+        the expression file has attributes, or none has a tissue.
 
     Warns
     -----
@@ -250,7 +250,8 @@ def _select_tissues(samples, attributes, tissue_column, tissues):
     """Keep the samples of the requested tissues; return them and a Categorical.
 
     The categories are the requested tissues in the order given, or else the
-    tissues present, sorted.
+    tissues present, sorted; without requested tissues, samples whose tissue
+    is empty are dropped with a warning.
     """
     tissue = attributes[tissue_column].reindex(samples)
     if tissues is None:
