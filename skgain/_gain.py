@@ -786,8 +786,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         across draws. Their spread is a rough, usually too narrow, indication
         of how sure the model is about each entry (see the user guide on
         multiple imputation, which measures it against held-out errors).
-        Draws are
-        reproducible: the same fitted model gives the same list.
+        Draws are reproducible: the same fitted model gives the same list.
 
         Parameters
         ----------

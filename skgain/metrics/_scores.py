@@ -379,12 +379,12 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         # come out exactly equal to that value, so its zero variance is exact.
         reference = np.nan_to_num(np.fmax.reduceat(t, starts, axis=0))
         shifted = np.where(known, t - per_entry(reference), 0.0)
-        count = np.add.reduceat(known, starts, axis=0, dtype=np.int64)
+        count = np.maximum(np.add.reduceat(known, starts, axis=0, dtype=np.int64), 1)
         largest_shift = _cell_max(shifted, starts)
         shift_scale = power_of_two_above(largest_shift)
         offset = (
             np.add.reduceat(shifted / per_entry(shift_scale), starts, axis=0)
-            / np.maximum(count, 1)
+            / count
             * shift_scale
         )
         deviation = np.where(m, shifted - per_entry(offset), 0.0)
@@ -402,15 +402,12 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         # computation have zero variance, as in exact arithmetic: one hidden
         # -0.02 in a cell of 0.87, 0.52, -0.02, 0.02, -1.25, -0.26 would
         # otherwise score a quotient of rounding errors (-9e15 in float32).
-        largest_masked = np.maximum.reduceat(
-            np.where(m, np.abs(t), 0.0), starts, axis=0
-        )
-        average_size = np.add.reduceat(
-            np.where(known, np.abs(t), 0.0), starts, axis=0
-        ) / np.maximum(count, 1)
+        size = np.where(known, np.abs(t), 0.0)
+        largest_masked = _cell_max(np.where(m, size, 0.0), starts)
+        average_size = np.add.reduceat(size, starts, axis=0) / count
         rounding = largest_deviation <= (
             data_epsilon * (largest_masked + average_size)
-            + 8 * np.maximum(count, 1) * np.finfo(np.float64).eps * largest_shift
+            + 8 * count * np.finfo(np.float64).eps * largest_shift
         )
         ss_tot[:, cols][rounding] = 0.0
         ss_res[:, cols] = np.add.reduceat(
