@@ -97,9 +97,9 @@ def prepare(genes: pd.DataFrame, covariates: pd.DataFrame, kind) -> pd.DataFrame
         min_expression=10 if kind == "counts" else 0.1,
         groups=None if groups is None else "group",
     )
-    kept = [name for name in selector.fit(frame).get_feature_names_out()]
+    kept = selector.fit(frame).get_feature_names_out()
     log = LogTransformer().set_output(transform="pandas")
-    genes = log.fit_transform(genes[[g for g in kept if g != "group"]])
+    genes = log.fit_transform(genes[kept[kept != "group"]])
     if groups is not None:
         genes = genes[genes.var().nlargest(HSMM_GENES).index.sort_values()]
     return genes.astype(np.float32)
