@@ -220,6 +220,10 @@ else:
     fig.tight_layout()
 
 # %%
-# Imputation improves quickly as more of a sample is observed, then levels
-# off; the tissue mean does not use the observed values and stays near 0. To run the
-# benchmarks of the repository yourself, see the scripts in ``benchmarks/``.
+# From the repository, the example finds the quick benchmark's report and
+# plots its methods side by side (the report's header gives the command, date
+# and versions that made it). Run anywhere else, it draws its own
+# comparison: imputation improves quickly as more of a sample is observed,
+# then levels off, while the tissue mean does not use the observed values and
+# stays near 0. To run the benchmarks of the repository yourself, see the
+# scripts in ``benchmarks/``.
