@@ -281,8 +281,26 @@ class CovariateEncoder:
         codes = np.empty((n_samples, self.roles.categorical.size), dtype=np.int64)
         for i, j in enumerate(self.roles.categorical):
             codes[:, i] = self._encode_categorical(X, i, j)
-        numerical = (self._numerical_values(X) - self.mean_) / self.scale_
-        numerical = np.nan_to_num(numerical, nan=0.0).astype(np.float32)
+        values = self._numerical_values(X)
+        with np.errstate(over="ignore"):
+            numerical = (values - self.mean_) / self.scale_
+            numerical = np.nan_to_num(numerical, nan=0.0).astype(np.float32)
+        beyond = ~np.isfinite(numerical)
+        if beyond.any():
+            # A value of another scale than the training data (an age in
+            # seconds): in float32 it would be infinite, and so would the
+            # networks' output.
+            row, i = (int(index) for index in np.argwhere(beyond)[0])
+            label = column_label(self.roles.numerical[i], self.feature_names)
+            raise ValueError(
+                f"Numerical covariate {label} holds {values[row, i]} in row "
+                f"{row}, which lies "
+                f"{abs(values[row, i] - self.mean_[i]) / self.scale_[i]:.3g} "
+                "standard deviations from the mean of its training values "
+                f"({self.mean_[i]:.6g}, standard deviation {self.scale_[i]:.6g}): "
+                "beyond the float32 range in which the networks compute. Is it "
+                "in the units of the data the imputer was fitted on?"
+            )
         return codes, numerical
 
     def _not_categories(self, j, exc) -> ValueError:

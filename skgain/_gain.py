@@ -32,6 +32,7 @@ from skgain._compat import (
 )
 from skgain._covariates import (
     CovariateEncoder,
+    column_label,
     column_list,
     get_column,
     resolve_column_roles,
@@ -39,6 +40,7 @@ from skgain._covariates import (
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device, widest_float
 from skgain._training import (
+    BeyondFloat32Error,
     TrainingConfig,
     TrainingData,
     impute_rows,
@@ -901,6 +903,25 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         out = np.empty((shape[0], output_columns.size + n_indicators), dtype=dtype)
         return out, out[:, first : first + shape[1]]
 
+    def _beyond_float32(self, exc, first_row) -> ValueError:
+        """The error for an observed value that standardises beyond float32.
+
+        ``exc.column`` counts the features kept at fit, as the scaler does.
+        """
+        column = self._roles.features[~self._empty_features][exc.column]
+        names = getattr(self, "feature_names_in_", None)
+        mean = self._scaler.mean[exc.column]
+        scale = self._scaler.scale[exc.column]
+        return ValueError(
+            f"Feature {column_label(column, names)} holds {exc.value} in row "
+            f"{first_row + exc.row}, which lies "
+            f"{abs(float(exc.value) - mean) / scale:.3g} "
+            f"standard deviations from the mean of its training values "
+            f"({mean:.6g}, standard deviation {scale:.6g}): beyond the float32 "
+            "range in which the networks compute. Is it in the units of the "
+            "data the imputer was fitted on?"
+        )
+
     def _block_filler(self, X, rng):
         """A function that fills, in place, the missing entries of one block."""
         kept = ~self._empty_features
@@ -925,16 +946,19 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     values, gaps = block, missing
                 else:
                     values, gaps = block[:, kept_columns], missing[:, kept_columns]
-                filled = impute_rows(
-                    generator,
-                    values,
-                    gaps,
-                    mean,
-                    scale,
-                    codes[rows],
-                    numerical[rows],
-                    rng,
-                )
+                try:
+                    filled = impute_rows(
+                        generator,
+                        values,
+                        gaps,
+                        mean,
+                        scale,
+                        codes[rows],
+                        numerical[rows],
+                        rng,
+                    )
+                except BeyondFloat32Error as exc:
+                    raise self._beyond_float32(exc, rows.start) from None
                 if kept_columns is None:
                     block[...] = filled
                 else:

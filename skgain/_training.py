@@ -988,6 +988,21 @@ def _report(epoch, loss_g, loss_d, validation, score, start_time):
     sys.stdout.flush()
 
 
+class BeyondFloat32Error(ValueError):
+    """An observed value that standardises beyond float32, the networks' precision.
+
+    ``row`` and ``column`` are its position in the block of rows given to
+    :func:`impute_rows`, ``value`` the value itself.
+    """
+
+    def __init__(self, row: int, column: int, value: float):
+        self.row, self.column, self.value = row, column, value
+        super().__init__(
+            f"The value {value} at row {row}, column {column} standardises "
+            "beyond the float32 range."
+        )
+
+
 @torch.no_grad()
 def impute_rows(
     generator: nn.Module,
@@ -1015,24 +1030,36 @@ def impute_rows(
 
     Raises
     ------
+    BeyondFloat32Error
+        If an observed value, standardised, is beyond the float32 range (a
+        value of another scale than the training data).
     FloatingPointError
         If the generator returns a non-finite value for a missing entry.
     """
     device = mean.device
     # Standardised in the data's own precision (as far as the device has it),
     # so that float64 data with a large mean and a small spread keep their
-    # digits; clamped so that a spread below the smallest normal number of
-    # that precision cannot become a division by zero.
+    # digits. A spread that is not a normal number of that precision (float32
+    # data of 1e-40) takes the widest precision the device has, as fit
+    # standardised in float64.
     dtype = torch.from_numpy(values[:0]).dtype
-    if dtype == torch.float64:
+    if dtype == torch.float64 or bool((scale < torch.finfo(dtype).tiny).any()):
         dtype = widest_float(device)
     original = torch.from_numpy(values).to(device=device, dtype=dtype)
     observed = torch.from_numpy(~missing).to(device)
     mean = mean.to(dtype)
-    scale = scale.to(dtype).clamp_min(torch.finfo(dtype).tiny)
+    scale = scale.to(dtype)
+    if dtype != torch.float64:
+        # A device without float64: a spread below the smallest normal number
+        # must not become a division by zero.
+        scale = scale.clamp_min(torch.finfo(dtype).tiny)
     # Missing entries may hold NaN or a sentinel: where() drops them either way.
     scaled = torch.where(observed, (original - mean) / scale, 0.0)
     scaled = scaled.to(torch.float32)
+    beyond = ~torch.isfinite(scaled)
+    if bool(beyond.any()):
+        row, column = (int(index) for index in beyond.nonzero()[0])
+        raise BeyondFloat32Error(row, column, values[row, column])
     noise = None
     if rng is not None:
         noise = random_normal(scaled.shape, rng, device)

@@ -753,15 +753,51 @@ def test_spread_of_rounding_is_not_blown_up(role):
     assert np.abs(out[:, 0]).max() < 10
 
 
-@pytest.mark.parametrize("factor", [1e-170, 1e200])
-def test_imputations_follow_the_scale_of_the_data(factor):
+@pytest.mark.parametrize(
+    "factor, rtol",
+    # Subnormal float64 values (below 2.2e-308) carry fewer digits.
+    [(1e-170, 1e-12), (1e200, 1e-12), (1e-310, 1e-9)],
+)
+def test_imputations_follow_the_scale_of_the_data(factor, rtol):
     """Standardisation makes the fit blind to units, however small or large."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 1)) + 0.2 * rng.normal(size=(40, 4))
     X[rng.uniform(size=X.shape) < 0.2] = np.nan
     expected = GAINImputer(**TINY).fit_transform(X)
     out = GAINImputer(**TINY).fit_transform(X * factor)
-    np.testing.assert_allclose(out / factor, expected, rtol=1e-12)
+    np.testing.assert_allclose(out / factor, expected, rtol=rtol)
+
+
+@pytest.mark.parametrize("as_frame", [True, False])
+@pytest.mark.parametrize("column", ["g2", "age"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_beyond_float32_once_standardised_are_named(as_frame, column, dtype):
+    """A value of another scale than the training data is refused by name.
+
+    Standardised it is beyond float32, in which the networks compute: it
+    would be infinite there, and the imputations with it.
+    """
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 4)), columns=["g1", "g2", "g3", "age"])
+    frame["age"] = rng.uniform(20, 80, size=30)
+    frame[["g1", "g2", "g3"]] = frame[["g1", "g2", "g3"]].mask(
+        rng.uniform(size=(30, 3)) < 0.2
+    )
+    # Spreads below 1, so that a float32 value can lie beyond float32's
+    # largest number of standard deviations away.
+    frame = (frame / 100).astype(dtype)
+    X = frame if as_frame else frame.to_numpy()
+    imputer = GAINImputer(numerical_covariates=[3], **TINY).fit(X)
+    new = frame.iloc[:3].copy()
+    new.loc[new.index[2], "g1"] = np.nan
+    new.loc[new.index[2], column] = 3e38
+    label = f"'{column}'" if as_frame else f"at index {list(frame).index(column)}"
+    role = "Feature" if column == "g2" else "Numerical covariate"
+    X_new = new if as_frame else new.to_numpy()
+    before = X_new.copy()
+    with pytest.raises(ValueError, match=f"{role} {label} holds 3.*e\\+38 in row 2"):
+        imputer.transform(X_new)
+    np.testing.assert_array_equal(np.asarray(X_new), np.asarray(before))
 
 
 @pytest.mark.parametrize("as_frame", [True, False])
