@@ -54,6 +54,7 @@ from skgain._validation import (
     explain_conversion_error,
     is_nan_marker,
     missing_as_nan,
+    polars_as_pandas,
     warn_at_caller,
 )
 
@@ -1175,11 +1176,13 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     "Sparse data was passed to GAINImputer, but dense data is "
                     "required; use X.toarray() to convert to a dense array."
                 )
-            X_checked = X if isinstance(X, pd.DataFrame | np.ndarray) else np.asarray(X)
-            if X_checked is not X and X_checked.dtype.kind in "US":
-                # Rows of mixed values (1.5, "lung", 65): NumPy would make every
-                # value a string; objects keep each as it was.
-                X_checked = np.asarray(X, dtype=object)
+            X_checked = polars_as_pandas(X)
+            if not isinstance(X_checked, pd.DataFrame | np.ndarray):
+                X_checked = np.asarray(X)
+                if X_checked.dtype.kind in "US":
+                    # Rows of mixed values (1.5, "lung", 65): NumPy would make
+                    # every value a string; objects keep each as it was.
+                    X_checked = np.asarray(X, dtype=object)
             _check_table_shape(X_checked, check_params["ensure_min_samples"])
             validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
             names = getattr(self, "feature_names_in_", None)

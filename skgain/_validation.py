@@ -69,6 +69,23 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
     warnings.warn(message, category, stacklevel=level)
 
 
+def polars_as_pandas(X):
+    """A polars DataFrame as a pandas one, column by column; anything else as is.
+
+    Where covariates share the table, columns are read by name and keep their
+    own types, which the estimators do on pandas DataFrames; made a NumPy
+    array, a polars DataFrame would lose its column names, and with them the
+    check that ``transform`` gets the columns of ``fit``. Each column goes
+    through NumPy, so pyarrow is not needed: numbers with nulls become floats
+    with NaN, text and booleans objects with None.
+    """
+    if type(X).__module__.partition(".")[0] != "polars" or not hasattr(
+        X, "get_columns"
+    ):
+        return X
+    return pd.DataFrame({column.name: column.to_numpy() for column in X.get_columns()})
+
+
 def is_nan_marker(missing_values) -> bool:
     return is_pandas_na(missing_values) or is_scalar_nan(missing_values)
 

@@ -1022,6 +1022,20 @@ def test_polars_output_with_covariates_of_mixed_or_numeric_types():
     assert out.schema["age"] == pl.Float32 and np.isnan(out["age"][0])
 
 
+def test_polars_input_with_covariates_is_read_by_column_name():
+    """As a pandas DataFrame: names checked, values and covariates the same."""
+    pl = pytest.importorskip("polars")
+    frame = _small_frame()[["g1", "tissue", "g2", "age"]]
+    imputer = GAINImputer(categorical_covariates=["tissue"], **TINY)
+    expected = clone(imputer).fit_transform(frame)
+    polars_frame = pl.DataFrame({name: frame[name].tolist() for name in frame})
+    out = imputer.fit_transform(polars_frame)
+    assert list(imputer.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="same order"):
+        imputer.transform(polars_frame.select("g2", "tissue", "g1", "age"))
+
+
 def test_unhashable_categories_are_refused_by_name():
     X = np.random.RandomState(0).normal(size=(20, 3)).astype(object)
     X[:, 0] = [{"organ": "lung"}] * 10 + [{"organ": "liver"}] * 10

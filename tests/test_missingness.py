@@ -97,6 +97,15 @@ def test_mcar_does_not_depend_on_values(data):
     assert abs(own_value_gap(data, mask)) < 0.05
 
 
+@pytest.mark.parametrize("mechanism", ["mar", "mnar"])
+@pytest.mark.parametrize("factor", [1e160, 1e-160, 1e-200, 1e-310])
+def test_masks_do_not_depend_on_the_units(data, mechanism, factor):
+    """The same mask at any scale: the squares of 1e-200 underflow to 0."""
+    _, expected = make_missing(data, 0.3, mechanism=mechanism, random_state=0)
+    _, mask = make_missing(data * factor, 0.3, mechanism=mechanism, random_state=0)
+    np.testing.assert_array_equal(mask, expected)
+
+
 def test_mnar_hides_low_values_of_each_feature(data):
     _, mask = make_missing(data, 0.5, mechanism="mnar", random_state=0)
     assert own_value_gap(data, mask) < -1.0

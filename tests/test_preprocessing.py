@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import (
@@ -304,6 +305,32 @@ def test_a_table_of_covariates_only_passes_through(table, transformer):
     covariates = table[["tissue"]]
     out = transformer.set_output(transform="pandas").fit_transform(covariates)
     pd.testing.assert_frame_equal(out, covariates)
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        LogTransformer(covariates=["tissue", "age"]),
+        GroupInverseNormalTransformer(groups="tissue", covariates="age"),
+        ExpressionFilter(min_expression=0.0, groups="tissue", covariates="age"),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_polars_input_is_read_by_column_name(table, transformer):
+    pl = pytest.importorskip("polars")
+    table = table.reset_index(drop=True)
+    expected = clone(transformer).fit_transform(table)
+    polars_table = pl.DataFrame(
+        {name: table[name].astype(object).tolist() for name in table}
+    ).with_columns(pl.col("tissue").cast(pl.String))
+    out = transformer.fit_transform(polars_table)
+    assert list(transformer.feature_names_in_) == list(table.columns)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(np.asarray(out, dtype=object)),
+        pd.DataFrame(np.asarray(expected, dtype=object)),
+    )
+    with pytest.raises(ValueError, match="same order"):
+        transformer.transform(polars_table.select(list(table.columns)[::-1]))
 
 
 def test_expression_filter_gene_missing_in_a_group_fails(table):

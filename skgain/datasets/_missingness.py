@@ -14,6 +14,8 @@ from scipy.special import expit
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import FLOAT_DTYPES, check_array
 
+from skgain._data import power_of_two_above
+
 _MECHANISMS = ("mcar", "mar", "mnar")
 
 # Change of the log-odds of hiding an entry per standard deviation of what
@@ -324,6 +326,10 @@ def _mar(values, observed, missing_rate, driver_fraction, rng):
 def _standardize(values, observed):
     """Centre and scale each column on its observed entries; 0 where missing."""
     values = np.where(observed, values, 0.0).astype(np.float64)
+    # Divided first by a power of two above each column's largest value, which
+    # is exact and changes nothing else, so that the squares of values of
+    # 1e-200 or 1e200 neither underflow nor overflow.
+    values /= power_of_two_above(np.abs(values).max(axis=0, initial=0.0))
     count = np.maximum(observed.sum(axis=0), 1)
     mean = values.sum(axis=0) / count
     centred = np.where(observed, values - mean, 0.0)

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from skgain._compat import _get_output_config
-from skgain._validation import explain_conversion_error
+from skgain._validation import explain_conversion_error, polars_as_pandas
 
 # Parameter constraints shared by the transformers.
 COLUMNS_CONSTRAINT = [None, str, Integral, "array-like"]
@@ -64,6 +64,7 @@ def validate_expression(estimator, X, *, reset: bool):
             estimator._expression = np.arange(n_columns)
         return (X if isinstance(X, pd.DataFrame) else values), values
 
+    X = polars_as_pandas(X)
     if not isinstance(X, pd.DataFrame):
         # Shape and sparsity checks only: the values are checked below, per role.
         X = check_array(X, dtype=None, ensure_all_finite=False, input_name="X")
