@@ -6,7 +6,8 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skgain import GAINImputer
 from skgain.datasets import make_missing
@@ -426,6 +427,20 @@ def test_scorer_refuses_output_with_dropped_features(low_rank):
         scorer(SimpleImputer(add_indicator=True).fit(X), X)
     # Keeping the empty feature is fine: it has nothing to hide and is skipped.
     assert np.isfinite(scorer(SimpleImputer(keep_empty_features=True).fit(X), X))
+
+
+def test_scorer_refuses_imputers_with_another_placeholder(low_rank):
+    """Hidden entries are NaN: an imputer reading -1 as missing would not see them."""
+    X = np.where(np.isnan(low_rank), -1.0, low_rank)
+    scorer = make_imputation_scorer(random_state=0)
+    with pytest.raises(ValueError, match="SimpleImputer marks missing entries with "):
+        scorer(SimpleImputer(missing_values=-1).fit(X), X)
+    pipeline = make_pipeline(StandardScaler(), SimpleImputer(missing_values=-1.0))
+    with pytest.raises(ValueError, match="simpleimputer__missing_values=-1.0"):
+        scorer(pipeline.fit(X), X)
+    # NaN, as a float or NumPy's, is what the scorer writes.
+    imputer = SimpleImputer(missing_values=np.float64("nan")).fit(low_rank)
+    assert np.isfinite(scorer(imputer, low_rank))
 
 
 def test_scorer_on_dataframe_with_covariates(low_rank):

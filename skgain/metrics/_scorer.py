@@ -86,6 +86,11 @@ def make_imputation_scorer(
     list the columns in input order in its transformers). A feature with no
     observed entry in ``X`` has nothing to hide and is not scored.
 
+    The hidden entries are set to NaN, so the scorer rates imputers that read
+    NaN as missing; one whose ``missing_values`` is another placeholder
+    (``-1``, ``0``), itself or inside a pipeline, is refused with a
+    ValueError.
+
     With ``metric="r2"`` every feature counts equally, however few of its
     entries were hidden. In a small validation fold a feature with one or
     two hidden entries that lie near its mean has a denominator near 0, and
@@ -145,6 +150,7 @@ class _ImputationScorer:
         )
 
     def __call__(self, estimator, X, y=None) -> float:
+        _check_nan_placeholder(estimator)
         values, positions = numeric_block(X, self.columns, name="X")
         X_masked, mask = make_missing(
             X,
@@ -158,6 +164,25 @@ class _ImputationScorer:
         if self.metric == "r2":
             return imputation_r2_score(values, imputed, hidden)
         return -imputation_rmse(values, imputed, hidden)
+
+
+def _check_nan_placeholder(estimator):
+    """Refuse an estimator that would not read the hidden entries' NaN as missing."""
+    get_params = getattr(estimator, "get_params", None)
+    if get_params is None:
+        return
+    for name, value in get_params(deep=True).items():
+        if name.rpartition("__")[2] != "missing_values":
+            continue
+        if isinstance(value, numbers.Real) and np.isnan(value):
+            continue
+        raise ValueError(
+            f"The imputation scorer hides entries by setting them to NaN, but "
+            f"{type(estimator).__name__} marks missing entries with "
+            f"{name}={value!r}, so it would take the hidden entries for "
+            "values. Score it on data whose missing entries are NaN, with "
+            "missing_values=np.nan."
+        )
 
 
 def _imputed_columns(estimator, output, input_shape, positions):
