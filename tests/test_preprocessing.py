@@ -142,6 +142,33 @@ def test_log_transformer_exact_and_dtype_preserving():
     assert LogTransformer(base=3).fit_transform(X).dtype == np.float32
 
 
+@pytest.mark.parametrize("covariates", [None, 1])
+def test_float16_is_transformed_in_float64(covariates):
+    """As documented: only float32 stays; float16 would round 1000 to 1001."""
+    X = np.array([[1000.0, 3.0], [2047.0, np.nan], [5.0, 7.0]], dtype=np.float16)
+    log = LogTransformer(covariates=covariates).fit(X)
+    Xt = log.transform(X)
+    assert Xt.dtype == np.float64
+    assert_allclose(log.inverse_transform(Xt)[:, 0], [1000.0, 2047.0, 5.0], rtol=1e-12)
+    ranks = GroupInverseNormalTransformer(covariates=covariates).fit_transform(X)
+    assert ranks.dtype == np.float64
+
+
+@pytest.mark.parametrize("covariates", [None, ["tissue", "age"]])
+def test_log_inverse_transform_gives_a_dataframe_under_pandas_output(table, covariates):
+    """pandas in, pandas out, as transform gives, with or without covariates."""
+    genes = table if covariates else table[["ALB", "SFTPC", "ACTB"]]
+    log = LogTransformer(covariates=covariates).set_output(transform="pandas")
+    back = log.fit(genes).inverse_transform(log.transform(genes))
+    assert isinstance(back, pd.DataFrame)
+    assert list(back.columns) == list(genes.columns)
+    assert back.index.equals(genes.index)
+    assert_allclose(back["ACTB"], genes["ACTB"], rtol=1e-12)
+    # Without set_output, an array, as scikit-learn's transformers return.
+    log = LogTransformer(covariates=covariates).fit(genes)
+    assert isinstance(log.inverse_transform(log.transform(genes)), np.ndarray)
+
+
 def test_log_transformer_keeps_float32_with_a_numpy_pseudocount():
     X = np.array([[0.0, 3.0], [7.0, 1.0]], dtype=np.float32)
     log = LogTransformer(pseudocount=np.float64(1.0)).fit(X)

@@ -13,10 +13,14 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from skgain._compat import _get_output_config
 from skgain._validation import explain_conversion_error, polars_as_pandas
+
+# float32 stays float32 and anything else becomes float64 (float16 too: its
+# 11 bits would round a count of 1,000 to 1,001 through a log and back).
+EXPRESSION_DTYPES = (np.float64, np.float32)
 
 # Parameter constraints shared by the transformers.
 COLUMNS_CONSTRAINT = [None, str, Integral, "array-like"]
@@ -51,7 +55,7 @@ def validate_expression(estimator, X, *, reset: bool):
                 estimator,
                 X,
                 reset=reset,
-                dtype=FLOAT_DTYPES,
+                dtype=EXPRESSION_DTYPES,
                 ensure_all_finite="allow-nan",
             )
         except (ValueError, TypeError) as exc:
@@ -88,7 +92,7 @@ def validate_expression(estimator, X, *, reset: bool):
     try:
         values = check_array(
             take_columns(X, estimator._expression),
-            dtype=FLOAT_DTYPES,
+            dtype=EXPRESSION_DTYPES,
             ensure_all_finite="allow-nan",
             ensure_min_features=0,
             input_name="X",
@@ -120,18 +124,20 @@ def group_codes(estimator, X) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object)
 
 
-def assemble(estimator, X, values: np.ndarray):
+def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
     """Put transformed expression columns and pass-through columns in input order.
 
     Without pass-through columns this is ``values`` itself, which
     scikit-learn's output wrapping turns into a DataFrame when asked. With
     them, a DataFrame is built here when pandas output is configured (so
     that the covariates keep their dtypes), else an array that is of dtype
-    object if a pass-through column is not numeric.
+    object if a pass-through column is not numeric. ``wrap`` builds the
+    DataFrame without pass-through columns too, for the methods that
+    scikit-learn does not wrap (``inverse_transform``).
     """
     passthrough = estimator._passthrough
     pandas_output = _get_output_config("transform", estimator)["dense"] == "pandas"
-    if passthrough.size == 0:
+    if passthrough.size == 0 and not (wrap and pandas_output):
         return values
     names = estimator.get_feature_names_out()
     if pandas_output:

@@ -181,7 +181,9 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 values.dtype, copy=False
             )
         original -= original.dtype.type(self.pseudocount)
-        return assemble(self, X, original)
+        # A DataFrame under set_output(transform="pandas"), with or without
+        # covariates, as transform gives.
+        return assemble(self, X, original, wrap=True)
 
     def _check_domain(self, values: np.ndarray) -> None:
         if values.size == 0:
