@@ -23,10 +23,12 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from skgain import __version__
 from skgain._gain import GAINImputer
 from skgain.datasets import read_expression_table, read_gct, read_h5ad
+from skgain.preprocessing import LogTransformer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         "significant digits are then written back rounded)",
     )
     impute.add_argument(
+        "--log2",
+        action="store_true",
+        help="impute log2(x + 1) of the genes and write the completed values "
+        "back on their own scale: for counts or TPM, such as GTEx's files, "
+        "which GAIN models poorly on their raw scale; the standard deviations "
+        "are then on the log2 scale (with --model, the model decides)",
+    )
+    impute.add_argument(
         "-q", "--quiet", action="store_true", help="do not show training progress"
     )
     return parser
@@ -186,6 +196,7 @@ _OPTIONS_OF_PARAMETERS = {
     # The command has no option to keep empty features.
     r" \(keep_empty_features=True keeps them, filled with 0\)": "",
     r"`genes`": "the genes argument of skgain.datasets.read_gct",
+    r"data passed to LogTransformer": "data given with --log2",
 }
 
 
@@ -220,8 +231,15 @@ def _impute(args: argparse.Namespace) -> None:
             f"{', '.join(repeated)} more than once; give each covariate once, "
             "as categorical or as numerical."
         )
+    log = None
     if args.model is not None:
-        imputer = load_model(args.model)
+        imputer, log = load_model(args.model)
+        if args.log2 and log is None:
+            raise ValueError(
+                f"--log2 was given, but the model {args.model} was fitted "
+                "without it, on the genes' own scale; leave --log2 out, or "
+                "fit a model with --log2."
+            )
         if args.device is not None:
             imputer.set_params(device=args.device)
         roles = imputer._roles
@@ -235,6 +253,13 @@ def _impute(args: argparse.Namespace) -> None:
             args.numerical_covariates or []
         )
     table = read_table(args.input, args.sample_column, covariates or None, args.dtype)
+    if args.model is None and args.log2:
+        log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
+        log.set_output(transform="pandas").fit(table)
+    elif args.model is None:
+        _warn_if_raw_scale(table.drop(columns=covariates))
+    if log is not None:
+        table = log.transform(table)
     if args.model is None:
         imputer = GAINImputer(
             categorical_covariates=args.categorical_covariates,
@@ -248,9 +273,15 @@ def _impute(args: argparse.Namespace) -> None:
         with contextlib.redirect_stdout(sys.stderr):
             imputer.fit(table)
         if args.save_model is not None:
-            joblib.dump(imputer, args.save_model)
+            # With --log2, the log step is saved with the model, so that
+            # --model applies it again.
+            model = imputer if log is None else make_pipeline(log, imputer)
+            joblib.dump(model, args.save_model)
     imputer.set_output(transform="pandas")
-    write_table(imputer.transform(table), args.output)
+    completed = imputer.transform(table)
+    if log is not None:
+        completed = log.inverse_transform(completed)
+    write_table(completed, args.output)
     if args.n_imputations > 1:
         draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
         # The imputed columns: features kept in the output, not covariates.
@@ -265,6 +296,28 @@ def _impute(args: argparse.Namespace) -> None:
         )
 
 
+# Non-negative genes with values above this look like counts, TPM or raw
+# intensities rather than logarithms (log2 of 1,000 is about 10).
+_RAW_SCALE_ABOVE = 1000.0
+
+
+def _warn_if_raw_scale(genes: pd.DataFrame) -> None:
+    """Warn when the genes look like counts or TPM, without ``--log2``."""
+    values = genes.to_numpy()
+    if values.dtype.kind != "f" or not np.isfinite(values).any():
+        return
+    lowest, highest = np.nanmin(values), np.nanmax(values)
+    if lowest >= 0 and highest > _RAW_SCALE_ABOVE:
+        warnings.warn(
+            f"the genes are non-negative and reach {highest:,.0f}, as counts, "
+            "TPM or raw intensities do; GAIN imputes such values poorly on "
+            "their own scale (imputations can come out negative): --log2 "
+            "imputes their logarithms and writes the values back.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 def _std_path(args: argparse.Namespace) -> Path:
     """Where the standard deviations of the draws go."""
     return args.std_output or args.output.with_name(
@@ -272,8 +325,11 @@ def _std_path(args: argparse.Namespace) -> Path:
     )
 
 
-def load_model(path: Path) -> GAINImputer:
-    """Load a GAINImputer saved with ``--save-model``."""
+def load_model(path: Path) -> tuple[GAINImputer, LogTransformer | None]:
+    """Load a model saved with ``--save-model``: the imputer and its log step.
+
+    The log step is None for a model fitted without ``--log2``.
+    """
     if not path.exists():
         raise FileNotFoundError(f"Model file {path} does not exist.")
     try:
@@ -283,9 +339,14 @@ def load_model(path: Path) -> GAINImputer:
             f"Cannot load a model from {path}: it is not a file written by "
             f"--save-model ({type(exc).__name__})."
         ) from exc
+    log = None
+    if isinstance(imputer, Pipeline) and len(imputer) == 2:
+        log, imputer = imputer[0], imputer[1]
+        if not isinstance(log, LogTransformer):
+            log, imputer = None, None
     if not isinstance(imputer, GAINImputer) or not imputer.__sklearn_is_fitted__():
         raise TypeError(f"{path} does not hold a fitted GAINImputer.")
-    return imputer
+    return imputer, log
 
 
 def read_table(

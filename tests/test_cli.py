@@ -120,6 +120,81 @@ def test_n_imputations_writes_standard_deviations(table_path, tmp_path):
     assert (spread.to_numpy()[~gaps] == 0).all()
 
 
+@pytest.fixture
+def counts_path(tmp_path):
+    """Read counts of four genes, a quarter of them missing, with covariates."""
+    rng = np.random.RandomState(0)
+    counts = pd.DataFrame(
+        rng.lognormal(6, 1.5, size=(60, 4)).round(), columns=["g1", "g2", "g3", "g4"]
+    )
+    counts = counts.mask(rng.uniform(size=counts.shape) < 0.25)
+    table = counts.assign(tissue=rng.choice(["liver", "lung"], 60))
+    table.insert(0, "sample", [f"S{i:03d}" for i in range(60)])
+    path = tmp_path / "counts.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+LOG_COMMON = [
+    "--categorical-covariates",
+    "tissue",
+    "--sample-column",
+    "sample",
+    "--max-iter",
+    "3",
+    "-q",
+]
+
+
+def test_log2_imputes_counts_on_the_log_scale(counts_path, tmp_path, capsys):
+    out, model = tmp_path / "completed.csv", tmp_path / "model.joblib"
+    args = ["--log2", "--save-model", model, "--n-imputations", "3", *LOG_COMMON]
+    assert run("impute", counts_path, "-o", out, *args) == 0
+    assert "--log2" not in capsys.readouterr().err
+    original = pd.read_csv(counts_path, index_col="sample")
+    completed = pd.read_csv(out, index_col="sample")
+    genes = ["g1", "g2", "g3", "g4"]
+    assert (completed[genes] >= 0).all().all()
+    observed = original[genes].notna()
+    np.testing.assert_allclose(
+        completed[genes][observed].stack(), original[genes][observed].stack(), rtol=1e-6
+    )
+    pd.testing.assert_series_equal(completed["tissue"], original["tissue"])
+    # The standard deviations are on the log2 scale: a few units at most.
+    spread = pd.read_csv(tmp_path / "completed.std.csv", index_col=0)
+    assert 0 < spread.to_numpy().max() < 10
+    # The saved model applies the log step again, without the option.
+    again = tmp_path / "again.csv"
+    reuse = ["--model", model, "--sample-column", "sample", "-q"]
+    assert run("impute", counts_path, "-o", again, *reuse) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(again), pd.read_csv(out))
+
+
+def test_counts_without_log2_get_a_warning(counts_path, tmp_path, capsys):
+    out = tmp_path / "completed.csv"
+    assert run("impute", counts_path, "-o", out, *LOG_COMMON) == 0
+    error = capsys.readouterr().err
+    assert "skgain: warning: the genes are non-negative and reach" in error
+    assert "--log2" in error
+
+
+def test_log2_with_a_model_fitted_without_it_is_refused(counts_path, tmp_path, capsys):
+    model = tmp_path / "model.joblib"
+    fit = ["--save-model", model, *LOG_COMMON]
+    assert run("impute", counts_path, "-o", tmp_path / "a.csv", *fit) == 0
+    capsys.readouterr()
+    reuse = ["--model", model, "--log2", "--sample-column", "sample", "-q"]
+    assert run("impute", counts_path, "-o", tmp_path / "b.csv", *reuse) == 1
+    assert "fitted without it" in capsys.readouterr().err
+
+
+def test_log2_of_negative_values_is_refused(table_path, tmp_path, capsys):
+    out = tmp_path / "completed.csv"
+    assert run("impute", table_path, "-o", out, "--log2", *COMMON) == 1
+    error = capsys.readouterr().err
+    assert "Negative values in data given with --log2: column 'g1'" in error
+
+
 def test_reads_gct(tmp_path):
     path = tmp_path / "matrix.gct"
     path.write_text(
