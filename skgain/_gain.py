@@ -286,7 +286,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         If ``False``, ``transform`` imputes with the generator's noise input
         set to zero: a deterministic point estimate. If ``True``, the noise is
         drawn at random, giving one draw of the imputation distribution (the
-        same draw on every call; use :meth:`sample_imputations` for several).
+        same draw on every call with the same rows; a row imputed beside other
+        rows gets another draw; use :meth:`sample_imputations` for several).
 
     add_indicator : bool, default=False
         If ``True``, a :class:`~sklearn.impute.MissingIndicator` of the
@@ -789,7 +790,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         across draws. Their spread is a rough, usually too narrow, indication
         of how sure the model is about each entry (see the user guide on
         multiple imputation, which measures it against held-out errors).
-        Draws are reproducible: the same fitted model gives the same list.
+        Draws are reproducible: the same fitted model gives the same list for
+        the same ``X``. The noise comes from one stream over the rows, so a
+        row's draws change with the rows imputed beside it.
 
         Parameters
         ----------
