@@ -56,6 +56,7 @@ from skgain._validation import (
     missing_as_nan,
     polars_as_pandas,
     warn_at_caller,
+    warn_numbers_taken_as_categories,
 )
 
 # Training copies from this size up are freed with a garbage collection
@@ -153,7 +154,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         Columns of ``X`` holding categorical covariates (tissue, sex, batch):
         column names (DataFrame input), integer indices or a boolean mask.
         ``"from_dtype"`` takes every ``category``, ``object`` and ``string``
-        column of a DataFrame. Each enters both networks as a learned
+        column of a DataFrame (with a warning for a text column whose values
+        are mostly numbers: a gene with stray marks such as ``.`` for missing
+        values). Each enters both networks as a learned
         embedding of width ``int(sqrt(n_categories)) + 1``. A missing value is
         a category of its own; a category not seen in ``fit`` is an error.
         Covariates are passed through unchanged and never imputed.
@@ -1197,6 +1200,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     names,
                     self.n_features_in_,
                 )
+                if isinstance(self.categorical_covariates, str):  # "from_dtype"
+                    warn_numbers_taken_as_categories(
+                        X_checked, self._roles.categorical, names
+                    )
             check_not_temporal(X_checked, self._roles.features, names)
             # pd.NA as NaN in the features only; X_checked keeps the covariates.
             converted = missing_as_nan(X_checked, self._roles.features)

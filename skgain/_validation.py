@@ -86,6 +86,38 @@ def polars_as_pandas(X):
     return pd.DataFrame({column.name: column.to_numpy() for column in X.get_columns()})
 
 
+# Share of a text column's values that must read as numbers for the column
+# to look like a gene with a few stray marks rather than a covariate.
+_MOSTLY_NUMBERS = 0.8
+
+
+def warn_numbers_taken_as_categories(X: pd.DataFrame, columns, names) -> None:
+    """Warn about text columns, taken as categorical, that hold mostly numbers.
+
+    ``categorical_covariates="from_dtype"`` takes every text column of a
+    DataFrame; a gene whose file marks a missing value with ``.`` or ``-``
+    is read as text, and would silently become a covariate, never imputed.
+    """
+    for j in columns:
+        values = pd.Series(np.asarray(get_column(X, j), dtype=object)).dropna()
+        if values.empty or not all(isinstance(v, str) for v in values.iloc[:1000]):
+            continue
+        numbers_read = pd.to_numeric(values, errors="coerce")
+        is_number = numbers_read.notna().to_numpy()
+        if is_number.mean() < _MOSTLY_NUMBERS or is_number.all():
+            continue
+        others = pd.unique(values[~is_number])[:3]
+        warn_at_caller(
+            f"categorical_covariates='from_dtype' takes column "
+            f"{column_list([j], names)} as a categorical covariate, but "
+            f"{is_number.sum()} of its {is_number.size} values are numbers; "
+            f"its other values ({', '.join(map(repr, others))}) may mark missing "
+            "values. If it is a gene, make them NaN (pd.to_numeric(column, "
+            "errors='coerce')) so that it is imputed.",
+            UserWarning,
+        )
+
+
 def is_nan_marker(missing_values) -> bool:
     return is_pandas_na(missing_values) or is_scalar_nan(missing_values)
 

@@ -1022,6 +1022,22 @@ def test_polars_output_with_covariates_of_mixed_or_numeric_types():
     assert out.schema["age"] == pl.Float32 and np.isnan(out["age"][0])
 
 
+def test_from_dtype_warns_about_a_gene_read_as_text():
+    """A gene with a stray '.' is text, and from_dtype would take it as a covariate."""
+    frame = _small_frame()[["g1", "tissue", "g2"]]
+    frame["g2"] = [None if np.isnan(v) else f"{v:.3f}" for v in frame["g2"]]
+    frame.loc[frame.index[3], "g2"] = "."
+    with pytest.warns(UserWarning, match=r"column 'g2' as a categorical .* \('\.'\)"):
+        GAINImputer(categorical_covariates="from_dtype", **TINY).fit(frame)
+    # Text covariates, and columns named explicitly, give no such warning.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "categorical_covariates='from_dtype'")
+        GAINImputer(categorical_covariates="from_dtype", **TINY).fit(
+            frame.drop(columns="g2")
+        )
+        GAINImputer(categorical_covariates=["tissue", "g2"], **TINY).fit(frame)
+
+
 def test_polars_input_with_covariates_is_read_by_column_name():
     """As a pandas DataFrame: names checked, values and covariates the same."""
     pl = pytest.importorskip("polars")
