@@ -195,14 +195,17 @@ def beats_gain_sentences(
     prefix = f"{context}: " if context else ""
     sentences = []
     for _, gain in finished[finished["method"].map(is_gain)].iterrows():
-        better = []
+        better, tied = [], []
         for _, other in finished.iterrows():
             if other["method"] == gain["method"]:
                 continue
             margin = other[mean] - gain[mean]
             if not higher_is_better:
                 margin = -margin
-            if margin > 0:
+            if margin > 0 and f"{other[mean]:.3f}" == f"{gain[mean]:.3f}":
+                # A margin the three decimals shown do not resolve is a tie.
+                tied.append(label(other["method"]))
+            elif margin > 0:
                 noise = max(other[std], gain[std])
                 close = " (within one standard deviation)" if margin <= noise else ""
                 # Means over different repeats: say so.
@@ -224,6 +227,12 @@ def beats_gain_sentences(
             )
         else:
             sentences.append(f"{prefix}no method beats {name} on mean {word}.")
+        if tied:
+            sentences.append(
+                f"{prefix}{', '.join(tied)} {'scores' if len(tied) == 1 else 'score'} "
+                f"as {name} does on mean {word} to three decimals "
+                f"({gain[mean]:.3f}), a little higher."
+            )
     unfinished = summary[summary["n_ok"] == 0]
     if len(unfinished):
         names = ", ".join(label(m) for m in unfinished["method"])

@@ -354,6 +354,16 @@ def test_report_says_where_a_method_beats_gain():
     partial.loc[partial["method"] == "gain", "r2"] = [0.3, 0.46]
     (sentence,) = report.beats_gain_sentences(report.summarize(partial))
     assert "KNN (0.500 vs 0.380, over 1 and 2 finished repeats)" in sentence
+    # A margin below the decimals shown is a tie, not a win.
+    tie = results.copy()
+    tie.loc[tie["method"] == "knn", "r2"] = [0.42004, 0.42004]
+    tie.loc[tie["method"] == "gain", "r2"] = [0.42, 0.42]
+    sentences = report.beats_gain_sentences(report.summarize(tie))
+    assert sentences == [
+        "no method beats GAIN (no covariates) on mean R^2.",
+        "KNN scores as GAIN (no covariates) does on mean R^2 to three decimals "
+        "(0.420), a little higher.",
+    ]
 
 
 def test_cli_help_documents_the_options(capsys):
