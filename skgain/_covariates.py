@@ -53,6 +53,24 @@ def column_list(columns, feature_names: np.ndarray | None, limit: int = 10) -> s
     return labels
 
 
+def _first_non_number(X, column: pd.Series, exc: Exception) -> str:
+    """Which value of ``column`` is not a number, and in which row of ``X``.
+
+    Rows are named by the DataFrame's index (sample ids), else by position;
+    pandas' own message counts positions from 0 whatever the index.
+    """
+    try:
+        numbers = pd.to_numeric(column, errors="coerce")
+    except (ValueError, TypeError):  # complex or unhashable values
+        return str(exc)
+    bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+    if bad.size == 0:
+        return str(exc)
+    row = X.index[bad[0]] if isinstance(X, pd.DataFrame) else int(bad[0])
+    more = f"; {bad.size} such values" if bad.size > 1 else ""
+    return f"{column.iloc[bad[0]]!r} in row {row!r}{more}"
+
+
 def get_column(X, j: int) -> np.ndarray | pd.Series:
     """Column ``j`` of a DataFrame or a 2-D array, without copying it."""
     if isinstance(X, pd.DataFrame):
@@ -357,7 +375,8 @@ class CovariateEncoder:
             except (ValueError, TypeError) as exc:
                 raise ValueError(
                     f"Numerical covariate {column_label(j, self.feature_names)} "
-                    f"holds non-numeric values ({exc}); expected real numbers."
+                    f"holds non-numeric values ({_first_non_number(X, column, exc)})"
+                    "; expected real numbers."
                 ) from exc
             if np.isinf(converted).any():
                 raise ValueError(

@@ -300,6 +300,20 @@ def test_encoder_numerical_non_numeric_names_column():
         encoder.fit(X)
 
 
+@pytest.mark.parametrize("as_frame", [True, False])
+def test_encoder_names_the_row_of_a_non_numeric_covariate(as_frame):
+    """By sample id, as the feature columns' errors do, not pandas' 0-based position."""
+    X = pd.DataFrame(
+        {"tissue": ["a", "b", "a"], "age": ["40", "unknown", "n/k"]},
+        index=["s1", "s2", "s3"],
+    )
+    encoder = _encoder([], [1], names=np.array(["tissue", "age"], dtype=object))
+    row = "'s2'" if as_frame else "1"
+    message = f"holds non-numeric values \\('unknown' in row {row}; 2 such values\\)"
+    with pytest.raises(ValueError, match=message):
+        encoder.fit(X if as_frame else X.to_numpy())
+
+
 def test_encoder_numerical_too_large():
     X = pd.DataFrame({"age": [1e308, 1e308, 1e308]})  # the mean overflows
     names = np.array(["age"], dtype=object)

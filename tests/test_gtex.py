@@ -165,9 +165,13 @@ def test_load_gtex_drops_samples_without_attributes(tmp_path, files):
     attributes_table(SAMPLES[:2], SAMPLE_TISSUES[:2]).to_csv(
         attributes, sep="\t", index=False
     )
-    with pytest.warns(UserWarning, match=r"2 of the 4 samples .* are dropped"):
+    with pytest.warns(
+        UserWarning, match=r"2 of the 4 samples .* are dropped"
+    ) as record:
         frame = load_gtex(expression, attributes, phenotypes)
     assert frame.index.tolist() == SAMPLES[:2]
+    # Attributed to the caller's line, not to the loader's.
+    assert [w.filename for w in record] == [__file__]
 
 
 def test_load_gtex_drops_samples_without_a_tissue(tmp_path, files):
@@ -176,8 +180,11 @@ def test_load_gtex_drops_samples_without_a_tissue(tmp_path, files):
     table = attributes_table(SAMPLES, SAMPLE_TISSUES)
     table.loc[1, "SMTSD"] = None  # an empty field in the file
     table.to_csv(attributes, sep="\t", index=False)
-    with pytest.warns(UserWarning, match=r"1 of the 4 samples have no tissue"):
+    with pytest.warns(
+        UserWarning, match=r"1 of the 4 samples have no tissue"
+    ) as record:
         frame = load_gtex(expression, attributes, phenotypes)
+    assert [w.filename for w in record] == [__file__]
     assert frame.index.tolist() == [SAMPLES[0], *SAMPLES[2:]]
     assert frame["tissue"].notna().all()
     table["SMTSD"] = None
@@ -190,8 +197,11 @@ def test_load_gtex_keeps_donors_without_phenotypes(tmp_path, files):
     expression, attributes, _ = files
     phenotypes = tmp_path / "v7.txt"
     phenotypes.write_text("SUBJID\tSEX\tAGE\n" + "GTEX-1117F\t2\t60-69\n")
-    with pytest.warns(UserWarning, match=r"2 sample\(s\) come from 2 donor\(s\)"):
+    with pytest.warns(
+        UserWarning, match=r"2 sample\(s\) come from 2 donor\(s\)"
+    ) as record:
         frame = load_gtex(expression, attributes, phenotypes)
+    assert [w.filename for w in record] == [__file__]
     assert frame["sex"].isna().tolist() == [False, True, False, True]
     assert frame["age"].isna().tolist() == [False, True, False, True]
 

@@ -2,13 +2,13 @@
 """Loader for the public GTEx expression files and their annotation tables."""
 
 import os
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from skgain._validation import warn_at_caller
 from skgain.datasets._readers import (
     as_name_list,
     check_file,
@@ -262,12 +262,11 @@ def _select_tissues(samples, attributes, tissue_column, tissues):
                 f"{tissue_column} of '{attributes.attrs['path']}'."
             )
         if unknown.any():
-            warnings.warn(
+            warn_at_caller(
                 f"{unknown.sum()} of the {len(samples)} samples have no tissue "
                 f"in column {tissue_column} of '{attributes.attrs['path']}' and "
                 f"are dropped: {shorten(samples[unknown].tolist(), 5)}.",
                 UserWarning,
-                stacklevel=3,
             )
             samples, tissue = samples[~unknown], tissue[~unknown]
         categories = sorted(tissue.unique())
@@ -351,12 +350,11 @@ def _samples_with_attributes(header, attributes: pd.DataFrame) -> pd.Index:
         )
     if not present.all():
         absent = header.samples[~present].tolist()
-        warnings.warn(
+        warn_at_caller(
             f"{len(absent)} of the {len(header.samples)} samples of "
             f"'{header.path}' have no row in the sample attributes file "
             f"'{attributes.attrs['path']}' and are dropped: {shorten(absent, 5)}.",
             UserWarning,
-            stacklevel=3,
         )
     return header.samples[present]
 
@@ -387,12 +385,11 @@ def _subject_covariates(path, donors: pd.Series) -> tuple[pd.Categorical, np.nda
     known = donors.isin(subjects.index).to_numpy()
     if not known.all():
         unknown = pd.unique(donors[~known]).tolist()
-        warnings.warn(
+        warn_at_caller(
             f"{(~known).sum()} sample(s) come from {len(unknown)} donor(s) with no "
             f"row in the subject phenotypes file '{path}' ({shorten(unknown, 5)}); "
             "their sex and age are missing (NaN).",
             UserWarning,
-            stacklevel=3,
         )
     sex = pd.Categorical(
         sex.reindex(donors.to_numpy()).to_numpy(dtype=object),
