@@ -253,6 +253,9 @@ def _impute(args: argparse.Namespace) -> None:
             args.numerical_covariates or []
         )
     table = read_table(args.input, args.sample_column, covariates or None, args.dtype)
+    input_columns = list(table.columns)
+    if args.model is not None:
+        table = _in_model_order(table, imputer.feature_names_in_)
     if args.model is None and args.log2:
         log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
         log.set_output(transform="pandas").fit(table)
@@ -281,12 +284,18 @@ def _impute(args: argparse.Namespace) -> None:
     completed = imputer.transform(table)
     if log is not None:
         completed = log.inverse_transform(completed)
+    # In the input's column order (a table read in the model's order).
+    completed = completed[[c for c in input_columns if c in completed.columns]]
     write_table(completed, args.output)
     if args.n_imputations > 1:
         draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
         # The imputed columns: features kept in the output, not covariates.
         features = imputer.feature_names_in_[imputer._roles.features]
-        genes = [name for name in features if name in draws[0].columns]
+        genes = [
+            name
+            for name in input_columns
+            if name in set(features) and name in draws[0].columns
+        ]
         values = np.stack([draw[genes].to_numpy(float) for draw in draws])
         # Exactly 0 where all draws agree (observed entries); np.std of equal
         # floats can round to a tiny positive number.
@@ -294,6 +303,23 @@ def _impute(args: argparse.Namespace) -> None:
         write_table(
             pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args)
         )
+
+
+def _in_model_order(table: pd.DataFrame, model_columns) -> pd.DataFrame:
+    """``table`` in the saved model's column order, where only the order differs.
+
+    Files written by other tools order their columns as they like; the
+    model reads them by position. Other or missing columns are left for the
+    imputer's own check, which names them.
+    """
+    model_columns = list(model_columns)
+    columns = list(table.columns)
+    if columns != model_columns and sorted(map(str, columns)) == sorted(
+        map(str, model_columns)
+    ):
+        if len(set(columns)) == len(columns):
+            return table[model_columns]
+    return table
 
 
 # Non-negative genes with values above this look like counts, TPM or raw

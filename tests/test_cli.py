@@ -291,6 +291,27 @@ def test_a_table_of_other_genes_than_the_model_names_them(table_path, tmp_path, 
     assert "now missing: g3" in error
 
 
+def test_a_saved_model_reads_columns_in_another_order(table_path, tmp_path):
+    """Only the order differs: the columns are read by name, written back in order."""
+    model, first = tmp_path / "model.joblib", tmp_path / "a.csv"
+    fit = ["--save-model", model, "--n-imputations", "2", *COMMON]
+    assert run("impute", table_path, "-o", first, *fit) == 0
+    table = pd.read_csv(table_path)
+    shuffled = table[["sample", "g3", "age", "g1", "tissue", "g4", "g2"]]
+    shuffled_path = tmp_path / "shuffled.csv"
+    shuffled.to_csv(shuffled_path, index=False)
+    second = tmp_path / "b.csv"
+    reuse = ["--model", model, "--sample-column", "sample", "-q"]
+    assert (
+        run("impute", shuffled_path, "-o", second, *reuse, "--n-imputations", "2") == 0
+    )
+    completed = pd.read_csv(second)
+    assert list(completed.columns) == list(shuffled.columns)
+    pd.testing.assert_frame_equal(completed, pd.read_csv(first)[shuffled.columns])
+    spread = pd.read_csv(tmp_path / "b.std.csv", index_col=0)
+    assert list(spread.columns) == ["g3", "g1", "g4", "g2"]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
 def test_a_table_without_sample_ids_comes_back_with_its_columns(tmp_path, suffix):
     if suffix == ".parquet":
