@@ -121,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--log2",
         action="store_true",
         help="impute log2(x + 1) of the genes and write the completed values "
-        "back on their own scale: for counts or TPM, such as GTEx's files, "
-        "which GAIN models poorly on their raw scale; the standard deviations "
-        "are then on the log2 scale (with --model, the model decides)",
+        "back on their own scale (observed values as read): for counts or "
+        "TPM, such as GTEx's files, which GAIN models poorly on their raw "
+        "scale; the standard deviations are then on the log2 scale. A model "
+        "saved with --log2 applies it again with --model",
     )
     impute.add_argument(
         "-q", "--quiet", action="store_true", help="do not show training progress"
@@ -197,6 +198,10 @@ _OPTIONS_OF_PARAMETERS = {
     r" \(keep_empty_features=True keeps them, filled with 0\)": "",
     r"`genes`": "the genes argument of skgain.datasets.read_gct",
     r"data passed to LogTransformer": "data given with --log2",
+    r"LogTransformer transforms numeric expression columns; list sample "
+    r"covariates such as tissue in covariates\.": "--log2 takes the logarithm of "
+    "numeric gene columns; name covariates such as tissue with "
+    "--categorical-covariates or --numerical-covariates.",
 }
 
 
@@ -260,7 +265,8 @@ def _impute(args: argparse.Namespace) -> None:
         log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
         log.set_output(transform="pandas").fit(table)
     elif args.model is None:
-        _warn_if_raw_scale(table.drop(columns=covariates))
+        _warn_if_raw_scale(table, covariates)
+    read = table
     if log is not None:
         table = log.transform(table)
     if args.model is None:
@@ -283,7 +289,7 @@ def _impute(args: argparse.Namespace) -> None:
     imputer.set_output(transform="pandas")
     completed = imputer.transform(table)
     if log is not None:
-        completed = log.inverse_transform(completed)
+        completed = _back_from_log(log, completed, read)
     # In the input's column order (a table read in the model's order).
     completed = completed[[c for c in input_columns if c in completed.columns]]
     write_table(completed, args.output)
@@ -303,6 +309,24 @@ def _impute(args: argparse.Namespace) -> None:
         write_table(
             pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args)
         )
+
+
+def _back_from_log(
+    log: LogTransformer, completed: pd.DataFrame, read: pd.DataFrame
+) -> pd.DataFrame:
+    """The completed table on the genes' own scale, observed values as read.
+
+    A gene the imputer left out (no observed value at all) comes back to the
+    log step's columns as NaN and goes again; observed values are those of
+    the table read, not their logarithms taken back, which would differ in
+    the last bits.
+    """
+    kept = completed.columns
+    completed = log.inverse_transform(completed.reindex(columns=log.feature_names_in_))
+    logged = set(log.feature_names_in_[log._expression])
+    genes = [name for name in kept if name in logged]
+    completed[genes] = read[genes].where(read[genes].notna(), completed[genes])
+    return completed[kept]
 
 
 def _in_model_order(table: pd.DataFrame, model_columns) -> pd.DataFrame:
@@ -327,12 +351,23 @@ def _in_model_order(table: pd.DataFrame, model_columns) -> pd.DataFrame:
 _RAW_SCALE_ABOVE = 1000.0
 
 
-def _warn_if_raw_scale(genes: pd.DataFrame) -> None:
+# Gene columns looked at for the warning: spread over the table, enough to
+# tell counts from logarithms, few enough to cost nothing on 56,000 genes.
+_RAW_SCALE_COLUMNS = 1000
+
+
+def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
     """Warn when the genes look like counts or TPM, without ``--log2``."""
-    values = genes.to_numpy()
-    if values.dtype.kind != "f" or not np.isfinite(values).any():
-        return
-    lowest, highest = np.nanmin(values), np.nanmax(values)
+    genes = [name for name in table.columns if name not in set(covariates)]
+    step = max(1, len(genes) // _RAW_SCALE_COLUMNS)
+    lowest, highest = np.inf, -np.inf
+    for name in genes[::step]:
+        column = table[name].to_numpy()
+        if column.dtype.kind != "f":
+            return  # text among the genes: the imputer's checks will say so
+        # fmin/fmax skip NaN, without the warning of nanmin on all-NaN data.
+        lowest = min(lowest, np.fmin.reduce(column, initial=np.inf))
+        highest = max(highest, np.fmax.reduce(column, initial=-np.inf))
     if lowest >= 0 and highest > _RAW_SCALE_ABOVE:
         warnings.warn(
             f"the genes are non-negative and reach {highest:,.0f}, as counts, "

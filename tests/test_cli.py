@@ -156,8 +156,9 @@ def test_log2_imputes_counts_on_the_log_scale(counts_path, tmp_path, capsys):
     genes = ["g1", "g2", "g3", "g4"]
     assert (completed[genes] >= 0).all().all()
     observed = original[genes].notna()
-    np.testing.assert_allclose(
-        completed[genes][observed].stack(), original[genes][observed].stack(), rtol=1e-6
+    # Observed values as read, not their logarithms taken back.
+    np.testing.assert_array_equal(
+        completed[genes][observed].stack(), original[genes][observed].stack()
     )
     pd.testing.assert_series_equal(completed["tissue"], original["tissue"])
     # The standard deviations are on the log2 scale: a few units at most.
@@ -168,6 +169,35 @@ def test_log2_imputes_counts_on_the_log_scale(counts_path, tmp_path, capsys):
     reuse = ["--model", model, "--sample-column", "sample", "-q"]
     assert run("impute", counts_path, "-o", again, *reuse) == 0
     pd.testing.assert_frame_equal(pd.read_csv(again), pd.read_csv(out))
+
+
+def test_log2_skips_a_gene_without_values_as_without_it(counts_path, tmp_path, capsys):
+    table = pd.read_csv(counts_path)
+    table["g3"] = np.nan
+    table.to_csv(counts_path, index=False)
+    out, model = tmp_path / "completed.csv", tmp_path / "model.joblib"
+    args = ["--log2", "--save-model", model, *LOG_COMMON]
+    assert run("impute", counts_path, "-o", out, *args) == 0
+    assert "Skipping feature column(s) 'g3'" in capsys.readouterr().err
+    completed = pd.read_csv(out)
+    assert list(completed.columns) == ["sample", "g1", "g2", "g4", "tissue"]
+    assert not completed[["g1", "g2", "g4"]].isna().any().any()
+    again = tmp_path / "again.csv"
+    reuse = ["--model", model, "--sample-column", "sample", "-q"]
+    assert run("impute", counts_path, "-o", again, *reuse) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(again), completed)
+
+
+def test_covariates_not_in_a_gct_file_are_named(tmp_path, capsys):
+    path = tmp_path / "matrix.gct"
+    path.write_text(
+        "#1.2\n2\t3\nName\tDescription\tS1\tS2\tS3\n"
+        "ENSG1\tA\t10\t20\t\nENSG2\tB\t3000\t\t50\n"
+    )
+    out = tmp_path / "completed.csv"
+    assert run("impute", path, "-o", out, "--categorical-covariates", "tissue") == 1
+    error = capsys.readouterr().err
+    assert "--categorical-covariates names column(s) ['tissue'] that are not" in error
 
 
 def test_counts_without_log2_get_a_warning(counts_path, tmp_path, capsys):
