@@ -200,6 +200,15 @@ def test_covariates_not_in_a_gct_file_are_named(tmp_path, capsys):
     assert "--categorical-covariates names column(s) ['tissue'] that are not" in error
 
 
+def test_log2_messages_name_the_options(counts_path, tmp_path, capsys):
+    out = tmp_path / "completed.csv"
+    uncovered = ["--sample-column", "sample", "--max-iter", "3", "-q", "--log2"]
+    assert run("impute", counts_path, "-o", out, *uncovered) == 1
+    error = capsys.readouterr().err
+    assert "Expression column(s) 'tissue' hold non-numeric values" in error
+    assert "name covariates such as tissue with --categorical-covariates" in error
+
+
 def test_counts_without_log2_get_a_warning(counts_path, tmp_path, capsys):
     out = tmp_path / "completed.csv"
     assert run("impute", counts_path, "-o", out, *LOG_COMMON) == 0
