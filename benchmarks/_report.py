@@ -231,7 +231,7 @@ def beats_gain_sentences(
             sentences.append(
                 f"{prefix}{', '.join(tied)} {'scores' if len(tied) == 1 else 'score'} "
                 f"as {name} does on mean {word} to three decimals "
-                f"({gain[mean]:.3f}), a little higher."
+                f"({gain[mean]:.3f}), a little better."
             )
     unfinished = summary[summary["n_ok"] == 0]
     if len(unfinished):

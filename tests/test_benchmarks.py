@@ -362,8 +362,13 @@ def test_report_says_where_a_method_beats_gain():
     assert sentences == [
         "no method beats GAIN (no covariates) on mean R^2.",
         "KNN scores as GAIN (no covariates) does on mean R^2 to three decimals "
-        "(0.420), a little higher.",
+        "(0.420), a little better.",
     ]
+    # For RMSE, lower is better: a tie a little below.
+    tie.loc[tie["method"] == "knn", "rmse"] = [0.79996, 0.79996]
+    sentences = report.beats_gain_sentences(report.summarize(tie), metric="rmse")
+    assert sentences[-1].startswith("KNN scores as GAIN (no covariates) does on mean")
+    assert sentences[-1].endswith("RMSE to three decimals (0.800), a little better.")
 
 
 def test_cli_help_documents_the_options(capsys):

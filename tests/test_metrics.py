@@ -438,9 +438,10 @@ def test_scorer_refuses_imputers_with_another_placeholder(low_rank):
     pipeline = make_pipeline(StandardScaler(), SimpleImputer(missing_values=-1.0))
     with pytest.raises(ValueError, match="simpleimputer__missing_values=-1.0"):
         scorer(pipeline.fit(X), X)
-    # NaN, as a float or NumPy's, is what the scorer writes.
-    imputer = SimpleImputer(missing_values=np.float64("nan")).fit(low_rank)
-    assert np.isfinite(scorer(imputer, low_rank))
+    # NaN, as a float or NumPy's, is what the scorer writes; pd.NA reads it too.
+    for marker in (np.float64("nan"), pd.NA):
+        imputer = SimpleImputer(missing_values=marker).fit(low_rank)
+        assert np.isfinite(scorer(imputer, low_rank))
 
 
 def test_scorer_on_dataframe_with_covariates(low_rank):

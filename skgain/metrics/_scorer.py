@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from skgain._validation import is_nan_marker
 from skgain.datasets._missingness import make_missing, numeric_block
 from skgain.metrics._scores import imputation_r2_score, imputation_rmse
 
@@ -174,7 +175,7 @@ def _check_nan_placeholder(estimator):
     for name, value in get_params(deep=True).items():
         if name.rpartition("__")[2] != "missing_values":
             continue
-        if isinstance(value, numbers.Real) and np.isnan(value):
+        if is_nan_marker(value):  # NaN, or pd.NA, which reads NaN as missing
             continue
         raise ValueError(
             f"The imputation scorer hides entries by setting them to NaN, but "
