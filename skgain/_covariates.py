@@ -71,6 +71,32 @@ def _first_non_number(X, column: pd.Series, exc: Exception) -> str:
     return f"{column.iloc[bad[0]]!r} in row {row!r}{more}"
 
 
+def beyond_float32_message(what: str, value, row, mean: float, scale: float) -> str:
+    """Why ``value`` of ``what`` (a feature or numerical covariate) is refused.
+
+    Standardised with the training ``mean`` and ``scale``, it lies beyond the
+    float32 range of the networks: a value in other units than the data the
+    model was fitted on. Where it lies within it, the mean or the scale itself
+    is beyond float32, which a device without float64 computes them in.
+    """
+    distance = abs(float(value) - mean) / scale
+    statistics = (
+        f"the mean of its training values ({mean:.6g}, standard deviation {scale:.6g})"
+    )
+    if distance > np.finfo(np.float32).max:
+        return (
+            f"{what} holds {value} in row {row}, which lies {distance:.3g} "
+            f"standard deviations from {statistics}: beyond the float32 range "
+            "in which the networks compute. Is it in the units of the data the "
+            "imputer was fitted on?"
+        )
+    return (
+        f"{what} holds {value} in row {row}, which cannot be standardised with "
+        f"{statistics} in float32, the widest precision of this device; "
+        "impute on the CPU (device='cpu')."
+    )
+
+
 def get_column(X, j: int) -> np.ndarray | pd.Series:
     """Column ``j`` of a DataFrame or a 2-D array, without copying it."""
     if isinstance(X, pd.DataFrame):
@@ -311,13 +337,13 @@ class CovariateEncoder:
             row, i = (int(index) for index in np.argwhere(beyond)[0])
             label = column_label(self.roles.numerical[i], self.feature_names)
             raise ValueError(
-                f"Numerical covariate {label} holds {values[row, i]} in row "
-                f"{row}, which lies "
-                f"{abs(values[row, i] - self.mean_[i]) / self.scale_[i]:.3g} "
-                "standard deviations from the mean of its training values "
-                f"({self.mean_[i]:.6g}, standard deviation {self.scale_[i]:.6g}): "
-                "beyond the float32 range in which the networks compute. Is it "
-                "in the units of the data the imputer was fitted on?"
+                beyond_float32_message(
+                    f"Numerical covariate {label}",
+                    values[row, i],
+                    row,
+                    self.mean_[i],
+                    self.scale_[i],
+                )
             )
         return codes, numerical
 

@@ -32,6 +32,7 @@ from skgain._compat import (
 )
 from skgain._covariates import (
     CovariateEncoder,
+    beyond_float32_message,
     column_label,
     column_list,
     get_column,
@@ -917,16 +918,14 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         """
         column = self._roles.features[~self._empty_features][exc.column]
         names = getattr(self, "feature_names_in_", None)
-        mean = self._scaler.mean[exc.column]
-        scale = self._scaler.scale[exc.column]
         return ValueError(
-            f"Feature {column_label(column, names)} holds {exc.value} in row "
-            f"{first_row + exc.row}, which lies "
-            f"{abs(float(exc.value) - mean) / scale:.3g} "
-            f"standard deviations from the mean of its training values "
-            f"({mean:.6g}, standard deviation {scale:.6g}): beyond the float32 "
-            "range in which the networks compute. Is it in the units of the "
-            "data the imputer was fitted on?"
+            beyond_float32_message(
+                f"Feature {column_label(column, names)}",
+                exc.value,
+                first_row + exc.row,
+                self._scaler.mean[exc.column],
+                self._scaler.scale[exc.column],
+            )
         )
 
     def _block_filler(self, X, rng):

@@ -1058,9 +1058,13 @@ def impute_rows(
     scaled = scaled.to(torch.float32)
     # The extremes first: a tenth of the time of isfinite() over the block.
     if not bool(torch.isfinite(torch.stack(torch.aminmax(scaled))).all()):
-        beyond = ~torch.isfinite(scaled)
-        row, column = (int(index) for index in beyond.nonzero()[0])
-        raise BeyondFloat32Error(row, column, values[row, column])
+        # Only rows with a gap are imputed from their values; the others are
+        # returned as they are, whatever they hold.
+        beyond = ~torch.isfinite(scaled) & ~observed.all(1, keepdim=True)
+        if bool(beyond.any()):
+            row, column = (int(index) for index in beyond.nonzero()[0])
+            raise BeyondFloat32Error(row, column, values[row, column])
+        scaled = torch.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0)
     noise = None
     if rng is not None:
         noise = random_normal(scaled.shape, rng, device)

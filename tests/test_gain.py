@@ -979,6 +979,34 @@ def test_text_errors_do_not_blame_columns_of_pandas_na(with_covariates, as_frame
     assert f"Feature column(s) {expected} hold non-numeric" in str(error.value)
 
 
+def test_values_beyond_float32_named_behind_covariates_and_dropped_features():
+    """The error names the input column, wherever covariates and empty ones lie.
+
+    A row without gaps is returned as it is, so its values are not refused.
+    """
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        rng.normal(size=(30, 5)) / 100, columns=["age", "g1", "empty", "g2", "g3"]
+    )
+    frame["empty"] = np.nan
+    frame[["g1", "g2", "g3"]] = frame[["g1", "g2", "g3"]].mask(
+        rng.uniform(size=(30, 3)) < 0.2
+    )
+    with pytest.warns(UserWarning, match="Skipping feature column"):
+        imputer = GAINImputer(numerical_covariates=["age"], **TINY).fit(frame)
+    new = frame.iloc[:4].copy()
+    new.loc[new.index[0], ["g1", "g2"]] = [1.0, 2.0]  # no gap in row 0 ...
+    new.loc[new.index[0], "g3"] = 1e300  # ... so this value is not used
+    new.loc[new.index[3], "g1"] = np.nan
+    new.loc[new.index[3], "g3"] = 1e300
+    with pytest.raises(ValueError, match="Feature 'g3' holds 1e\\+300 in row 3"):
+        imputer.transform(new)
+    new.loc[new.index[3], "g3"] = 0.0
+    out = imputer.set_output(transform="pandas").transform(new)
+    assert out.loc[out.index[0], "g3"] == 1e300
+    assert not out.isna().any().any()
+
+
 @pytest.mark.parametrize("add_indicator", [False, True])
 def test_polars_output_keeps_features_numeric_beside_text_covariates(add_indicator):
     pl = pytest.importorskip("polars")
@@ -1036,6 +1064,19 @@ def test_from_dtype_warns_about_a_gene_read_as_text():
             frame.drop(columns="g2")
         )
         GAINImputer(categorical_covariates=["tissue", "g2"], **TINY).fit(frame)
+
+
+def test_statistics_beyond_float32_on_a_device_without_float64(monkeypatch):
+    """Mean and scale of 1e300 data cannot be float32: the message says so."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3)) * 1e300
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    imputer = GAINImputer(**TINY).fit(X)
+    # As on a device whose widest float is float32 (Apple's MPS).
+    monkeypatch.setattr("skgain._training.widest_float", lambda device: torch.float32)
+    monkeypatch.setattr("skgain._gain.widest_float", lambda device: torch.float32)
+    with pytest.raises(ValueError, match="in float32, the widest precision of this"):
+        imputer.transform(X)
 
 
 def test_polars_input_with_covariates_is_read_by_column_name():
