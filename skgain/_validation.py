@@ -90,30 +90,35 @@ def polars_as_pandas(X):
 # to look like a gene with a few stray marks rather than a covariate.
 _MOSTLY_NUMBERS = 0.8
 
+# Values of each column looked at: enough to tell a gene from a covariate,
+# few enough that a table of thousands of text columns costs little.
+_VALUES_LOOKED_AT = 1000
+
 
 def warn_numbers_taken_as_categories(X: pd.DataFrame, columns, names) -> None:
     """Warn about text columns, taken as categorical, that hold mostly numbers.
 
     ``categorical_covariates="from_dtype"`` takes every text column of a
     DataFrame; a gene whose file marks a missing value with ``.`` or ``-``
-    is read as text, and would silently become a covariate, never imputed.
+    is read as text (or as numbers and strings mixed), and would silently
+    become a covariate, never imputed. One warning names every such column.
     """
+    suspects, marks = [], []
     for j in columns:
         values = pd.Series(np.asarray(get_column(X, j), dtype=object)).dropna()
-        if values.empty or not all(isinstance(v, str) for v in values.iloc[:1000]):
-            continue
-        numbers_read = pd.to_numeric(values, errors="coerce")
-        is_number = numbers_read.notna().to_numpy()
-        if is_number.mean() < _MOSTLY_NUMBERS or is_number.all():
-            continue
-        others = pd.unique(values[~is_number])[:3]
+        values = values.iloc[:_VALUES_LOOKED_AT]
+        is_number = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        if is_number.size and _MOSTLY_NUMBERS <= is_number.mean() < 1:
+            suspects.append(j)
+            marks.extend(m for m in pd.unique(values[~is_number]) if m not in marks)
+    if suspects:
         warn_at_caller(
-            f"categorical_covariates='from_dtype' takes column "
-            f"{column_list([j], names)} as a categorical covariate, but "
-            f"{is_number.sum()} of its {is_number.size} values are numbers; "
-            f"its other values ({', '.join(map(repr, others))}) may mark missing "
-            "values. If it is a gene, make them NaN (pd.to_numeric(column, "
-            "errors='coerce')) so that it is imputed.",
+            f"categorical_covariates='from_dtype' takes column(s) "
+            f"{column_list(suspects, names)} as categorical covariates, but "
+            f"most of their values are numbers; their other values "
+            f"({', '.join(map(repr, marks[:5]))}) may mark missing values. If "
+            "they are genes, make those values NaN (pd.to_numeric(column, "
+            "errors='coerce')) so that they are imputed.",
             UserWarning,
         )
 

@@ -1052,18 +1052,25 @@ def test_polars_output_with_covariates_of_mixed_or_numeric_types():
 
 def test_from_dtype_warns_about_a_gene_read_as_text():
     """A gene with a stray '.' is text, and from_dtype would take it as a covariate."""
-    frame = _small_frame()[["g1", "tissue", "g2"]]
+    frame = _small_frame()[["g1", "tissue", "g2", "g3"]]
     frame["g2"] = [None if np.isnan(v) else f"{v:.3f}" for v in frame["g2"]]
     frame.loc[frame.index[3], "g2"] = "."
-    with pytest.warns(UserWarning, match=r"column 'g2' as a categorical .* \('\.'\)"):
+    # Numbers and strings mixed in one object column (from a spreadsheet).
+    frame["g3"] = frame["g3"].astype(object)
+    frame.loc[frame.index[5], "g3"] = "-"
+    with pytest.warns(UserWarning, match="from_dtype") as record:
         GAINImputer(categorical_covariates="from_dtype", **TINY).fit(frame)
+    (message,) = [str(w.message) for w in record if "from_dtype" in str(w.message)]
+    assert "column(s) 'g2', 'g3' as categorical covariates" in message
+    assert "('.', '-')" in message
     # Text covariates, and columns named explicitly, give no such warning.
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "categorical_covariates='from_dtype'")
         GAINImputer(categorical_covariates="from_dtype", **TINY).fit(
-            frame.drop(columns="g2")
+            frame.drop(columns=["g2", "g3"])
         )
-        GAINImputer(categorical_covariates=["tissue", "g2"], **TINY).fit(frame)
+        explicit = ["tissue", "g2", "g3"]
+        GAINImputer(categorical_covariates=explicit, **TINY).fit(frame)
 
 
 def test_statistics_beyond_float32_on_a_device_without_float64(monkeypatch):
