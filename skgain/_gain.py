@@ -1161,6 +1161,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             if in_fit
             else not (self._roles.categorical.size or self._roles.numerical.size)
         )
+        # A polars DataFrame as a pandas one, so that both get the same checks
+        # (dates among the features, names of the covariate columns).
+        X = polars_as_pandas(X)
         if no_covariates:
             check_not_temporal(X, None)
             converted = missing_as_nan(X)
@@ -1181,7 +1184,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                     "Sparse data was passed to GAINImputer, but dense data is "
                     "required; use X.toarray() to convert to a dense array."
                 )
-            X_checked = polars_as_pandas(X)
+            X_checked = X
             if not isinstance(X_checked, pd.DataFrame | np.ndarray):
                 X_checked = np.asarray(X)
                 if X_checked.dtype.kind in "US":

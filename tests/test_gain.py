@@ -1,5 +1,6 @@
 """Behaviour of GAINImputer as users see it: quality, covariates, edge cases, API."""
 
+import datetime
 import io
 import pickle
 import subprocess
@@ -1084,6 +1085,21 @@ def test_statistics_beyond_float32_on_a_device_without_float64(monkeypatch):
     monkeypatch.setattr("skgain._gain.widest_float", lambda device: torch.float32)
     with pytest.raises(ValueError, match="in float32, the widest precision of this"):
         imputer.transform(X)
+
+
+@pytest.mark.parametrize("covariates", [None, ["t"]])
+def test_polars_dates_are_refused_as_pandas_dates_are(covariates):
+    pl = pytest.importorskip("polars")
+    X = pl.DataFrame(
+        {
+            "a": [1.0, None, 3.0, 4.0],
+            "d": [datetime.date(2020, 1, day) for day in range(1, 5)],
+            "t": ["x", "y", "x", "y"],
+        }
+    )
+    X = X if covariates else X.drop("t")
+    with pytest.raises(ValueError, match="'d'"):
+        GAINImputer(categorical_covariates=covariates, **TINY).fit(X)
 
 
 def test_polars_input_with_covariates_is_read_by_column_name():
