@@ -198,6 +198,10 @@ _OPTIONS_OF_PARAMETERS = {
     r" \(keep_empty_features=True keeps them, filled with 0\)": "",
     r"`genes`": "the genes argument of skgain.datasets.read_gct",
     r"data passed to LogTransformer": "data given with --log2",
+    r"X \+ pseudocount must be positive \(pseudocount=1\.0\)": (
+        "log2(x + 1) needs values above -1"
+    ),
+    r"\(device='cpu'\)": "(--device cpu)",
     r"LogTransformer transforms numeric expression columns; list sample "
     r"covariates such as tissue in covariates\.": "--log2 takes the logarithm of "
     "numeric gene columns; name covariates such as tissue with "
@@ -262,6 +266,7 @@ def _impute(args: argparse.Namespace) -> None:
     if args.model is not None:
         table = _in_model_order(table, imputer.feature_names_in_)
     if args.model is None and args.log2:
+        _check_covariates_present(args, table)
         log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
         log.set_output(transform="pandas").fit(table)
     elif args.model is None:
@@ -309,6 +314,26 @@ def _impute(args: argparse.Namespace) -> None:
         write_table(
             pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args)
         )
+
+
+def _check_covariates_present(args: argparse.Namespace, table: pd.DataFrame) -> None:
+    """Refuse covariate options naming columns the table does not have.
+
+    The imputer says so in the options' terms; with ``--log2`` the log step
+    reads the columns first, and would name its own parameter.
+    """
+    for kind in ("categorical", "numerical"):
+        absent = [
+            name
+            for name in getattr(args, f"{kind}_covariates") or []
+            if name not in table.columns
+        ]
+        if absent:
+            raise ValueError(
+                f"--{kind}-covariates names column(s) {absent} that are not in "
+                f"the table; its columns are {list(table.columns)[:10]}"
+                + (" ..." if len(table.columns) > 10 else ".")
+            )
 
 
 def _back_from_log(
@@ -359,12 +384,13 @@ _RAW_SCALE_COLUMNS = 1000
 def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
     """Warn when the genes look like counts or TPM, without ``--log2``."""
     genes = [name for name in table.columns if name not in set(covariates)]
-    step = max(1, len(genes) // _RAW_SCALE_COLUMNS)
+    step = -(-len(genes) // _RAW_SCALE_COLUMNS)  # at most that many columns
     lowest, highest = np.inf, -np.inf
     for name in genes[::step]:
         column = table[name].to_numpy()
-        if column.dtype.kind != "f":
-            return  # text among the genes: the imputer's checks will say so
+        if column.dtype.kind not in "fiu":
+            continue  # text among the genes: the imputer's checks will say so
+        column = column.astype(np.float64, copy=False)
         # fmin/fmax skip NaN, without the warning of nanmin on all-NaN data.
         lowest = min(lowest, np.fmin.reduce(column, initial=np.inf))
         highest = max(highest, np.fmax.reduce(column, initial=-np.inf))

@@ -71,19 +71,21 @@ def _first_non_number(X, column: pd.Series, exc: Exception) -> str:
     return f"{column.iloc[bad[0]]!r} in row {row!r}{more}"
 
 
-def beyond_float32_message(what: str, value, row, mean: float, scale: float) -> str:
+def beyond_float32_message(
+    what: str, value, row, mean: float, scale: float, narrow_device: bool = False
+) -> str:
     """Why ``value`` of ``what`` (a feature or numerical covariate) is refused.
 
     Standardised with the training ``mean`` and ``scale``, it lies beyond the
     float32 range of the networks: a value in other units than the data the
-    model was fitted on. Where it lies within it, the mean or the scale itself
-    is beyond float32, which a device without float64 computes them in.
+    model was fitted on. On a device without float64 (``narrow_device``) it
+    may lie within it while the mean or the scale itself is beyond float32.
     """
     distance = abs(float(value) - mean) / scale
     statistics = (
         f"the mean of its training values ({mean:.6g}, standard deviation {scale:.6g})"
     )
-    if distance > np.finfo(np.float32).max:
+    if not narrow_device or distance > np.finfo(np.float32).max:
         return (
             f"{what} holds {value} in row {row}, which lies {distance:.3g} "
             f"standard deviations from {statistics}: beyond the float32 range "

@@ -925,6 +925,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 first_row + exc.row,
                 self._scaler.mean[exc.column],
                 self._scaler.scale[exc.column],
+                exc.narrow_device,
             )
         )
 

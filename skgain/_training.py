@@ -995,12 +995,37 @@ class BeyondFloat32Error(ValueError):
     :func:`impute_rows`, ``value`` the value itself.
     """
 
-    def __init__(self, row: int, column: int, value: float):
+    def __init__(self, row: int, column: int, value: float, narrow_device: bool):
         self.row, self.column, self.value = row, column, value
+        # Whether the device's widest float is float32, so that the statistics
+        # themselves may be what float32 cannot hold.
+        self.narrow_device = narrow_device
         super().__init__(
             f"The value {value} at row {row}, column {column} standardises "
             "beyond the float32 range."
         )
+
+
+def _standardised(values, observed, mean, scale, dtype):
+    """``values`` as a tensor of ``dtype`` and standardised in it, as float32.
+
+    Returns the values, their standardised float32 copy (0 at the gaps) and
+    ``mean`` and ``scale`` in ``dtype``, on the device of ``observed``.
+    """
+    original = torch.from_numpy(values).to(device=observed.device, dtype=dtype)
+    mean, scale = mean.to(dtype), scale.to(dtype)
+    if dtype != torch.float64:
+        # A device without float64: a spread below the smallest normal number
+        # must not become a division by zero.
+        scale = scale.clamp_min(torch.finfo(dtype).tiny)
+    # Missing entries may hold NaN or a sentinel: where() drops them either way.
+    scaled = torch.where(observed, (original - mean) / scale, 0.0)
+    return original, scaled.to(torch.float32), mean, scale
+
+
+def _all_finite(tensor: torch.Tensor) -> bool:
+    """Whether every entry is finite, from the extremes (no full-size mask)."""
+    return bool(torch.isfinite(torch.stack(torch.aminmax(tensor))).all())
 
 
 @torch.no_grad()
@@ -1042,28 +1067,30 @@ def impute_rows(
     # digits. A spread that is not a normal number of that precision (float32
     # data of 1e-40) takes the widest precision the device has, as fit
     # standardised in float64.
+    observed = torch.from_numpy(~missing).to(device)
+    widest = widest_float(device)
     dtype = torch.from_numpy(values[:0]).dtype
     if dtype == torch.float64 or bool((scale < torch.finfo(dtype).tiny).any()):
-        dtype = widest_float(device)
-    original = torch.from_numpy(values).to(device=device, dtype=dtype)
-    observed = torch.from_numpy(~missing).to(device)
-    mean = mean.to(dtype)
-    scale = scale.to(dtype)
-    if dtype != torch.float64:
-        # A device without float64: a spread below the smallest normal number
-        # must not become a division by zero.
-        scale = scale.clamp_min(torch.finfo(dtype).tiny)
-    # Missing entries may hold NaN or a sentinel: where() drops them either way.
-    scaled = torch.where(observed, (original - mean) / scale, 0.0)
-    scaled = scaled.to(torch.float32)
+        dtype = widest
+    statistics = mean, scale  # in the widest precision, for a second try
+    original, scaled, mean, scale = _standardised(values, observed, *statistics, dtype)
     # The extremes first: a tenth of the time of isfinite() over the block.
-    if not bool(torch.isfinite(torch.stack(torch.aminmax(scaled))).all()):
+    if not _all_finite(scaled) and dtype != widest:
+        # float32 data whose deviations overflow float32 (3e38 from a mean of
+        # -2e38) may still standardise within it, computed in float64.
+        dtype = widest
+        original, scaled, mean, scale = _standardised(
+            values, observed, *statistics, dtype
+        )
+    if not _all_finite(scaled):
         # Only rows with a gap are imputed from their values; the others are
         # returned as they are, whatever they hold.
         beyond = ~torch.isfinite(scaled) & ~observed.all(1, keepdim=True)
         if bool(beyond.any()):
             row, column = (int(index) for index in beyond.nonzero()[0])
-            raise BeyondFloat32Error(row, column, values[row, column])
+            raise BeyondFloat32Error(
+                row, column, values[row, column], widest != torch.float64
+            )
         scaled = torch.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0)
     noise = None
     if rng is not None:

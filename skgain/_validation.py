@@ -95,6 +95,10 @@ _MOSTLY_NUMBERS = 0.8
 _VALUES_LOOKED_AT = 1000
 
 
+def _reads_as_number(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").notna().to_numpy()
+
+
 def warn_numbers_taken_as_categories(X: pd.DataFrame, columns, names) -> None:
     """Warn about text columns, taken as categorical, that hold mostly numbers.
 
@@ -106,8 +110,10 @@ def warn_numbers_taken_as_categories(X: pd.DataFrame, columns, names) -> None:
     suspects, marks = [], []
     for j in columns:
         values = pd.Series(np.asarray(get_column(X, j), dtype=object)).dropna()
-        values = values.iloc[:_VALUES_LOOKED_AT]
-        is_number = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        is_number = _reads_as_number(values.iloc[:_VALUES_LOOKED_AT])
+        if is_number.all() and len(values) > _VALUES_LOOKED_AT:
+            # Numbers as far as looked: a rare mark may come further down.
+            is_number = _reads_as_number(values)
         if is_number.size and _MOSTLY_NUMBERS <= is_number.mean() < 1:
             suspects.append(j)
             marks.extend(m for m in pd.unique(values[~is_number]) if m not in marks)

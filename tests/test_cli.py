@@ -4,6 +4,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -215,6 +216,43 @@ def test_counts_without_log2_get_a_warning(counts_path, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "skgain: warning: the genes are non-negative and reach" in error
     assert "--log2" in error
+
+
+def test_raw_scale_warning_sees_past_integer_and_text_columns():
+    """AnnData's obs columns come first, uncast: they must not hide the genes."""
+    from skgain._cli import _warn_if_raw_scale
+
+    rng = np.random.RandomState(0)
+    genes = pd.DataFrame(rng.lognormal(6, 1.5, size=(20, 30)).astype(np.float32))
+    table = pd.concat(
+        [pd.DataFrame({"n_genes": np.arange(20), "batch": ["a"] * 20}), genes], axis=1
+    )
+    with pytest.warns(UserWarning, match="the genes are non-negative and reach"):
+        _warn_if_raw_scale(table, [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_if_raw_scale(np.log2(genes + 1), [])
+
+
+def test_log2_messages_for_absent_covariates_and_negative_values(
+    counts_path, tmp_path, capsys
+):
+    out = tmp_path / "completed.csv"
+    gct = tmp_path / "matrix.gct"
+    gct.write_text(
+        "#1.2\n2\t3\nName\tDescription\tS1\tS2\tS3\n"
+        "ENSG1\tA\t10\t20\t\nENSG2\tB\t3000\t\t50\n"
+    )
+    wrong = ["--log2", "--numerical-covariates", "age", "-q"]
+    assert run("impute", gct, "-o", out, *wrong) == 1
+    error = capsys.readouterr().err
+    assert "--numerical-covariates names column(s) ['age'] that are not in" in error
+    table = pd.read_csv(counts_path)
+    table.loc[0, "g1"] = -2.0
+    table.to_csv(counts_path, index=False)
+    assert run("impute", counts_path, "-o", out, *LOG_COMMON, "--log2") == 1
+    error = capsys.readouterr().err
+    assert "log2(x + 1) needs values above -1" in error and "pseudocount" not in error
 
 
 def test_log2_with_a_model_fitted_without_it_is_refused(counts_path, tmp_path, capsys):

@@ -1064,6 +1064,13 @@ def test_from_dtype_warns_about_a_gene_read_as_text():
     (message,) = [str(w.message) for w in record if "from_dtype" in str(w.message)]
     assert "column(s) 'g2', 'g3' as categorical covariates" in message
     assert "('.', '-')" in message
+    # A mark far down a long column is found too.
+    rng = np.random.RandomState(0)
+    long = pd.DataFrame({"g": rng.normal(size=1500), "t": rng.choice(["a", "b"], 1500)})
+    long["h"] = [f"{v:.3f}" for v in rng.normal(size=1500)]
+    long.loc[1200, "h"] = "."
+    with pytest.warns(UserWarning, match="column\\(s\\) 'h' as categorical"):
+        GAINImputer(categorical_covariates="from_dtype", **TINY).fit(long)
     # Text covariates, and columns named explicitly, give no such warning.
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "categorical_covariates='from_dtype'")
@@ -1072,6 +1079,18 @@ def test_from_dtype_warns_about_a_gene_read_as_text():
         )
         explicit = ["tissue", "g2", "g3"]
         GAINImputer(categorical_covariates=explicit, **TINY).fit(frame)
+
+
+def test_float32_deviations_that_overflow_are_standardised_in_float64():
+    """3e38 from a mean of -2.5e38 overflows float32, but lies ~18 deviations out."""
+    rng = np.random.RandomState(0)
+    X = (-3e38 + rng.uniform(size=(40, 3)) * 1e38).astype(np.float32)
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    imputer = GAINImputer(**TINY).fit(X)
+    new = X[:3].copy()
+    new[0, 0], new[0, 1] = np.nan, 3e38
+    out = imputer.transform(new)
+    assert out[0, 1] == np.float32(3e38) and np.isfinite(out).all()
 
 
 def test_statistics_beyond_float32_on_a_device_without_float64(monkeypatch):
