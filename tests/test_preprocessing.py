@@ -169,6 +169,20 @@ def test_log_inverse_transform_gives_a_dataframe_under_pandas_output(table, cova
     assert isinstance(log.inverse_transform(log.transform(genes)), np.ndarray)
 
 
+@pytest.mark.parametrize("covariates", [None, ["tissue", "age"]])
+def test_log_inverse_transform_gives_polars_under_polars_output(table, covariates):
+    pl = pytest.importorskip("polars")
+    genes = table if covariates else table[["ALB", "SFTPC", "ACTB"]]
+    log = LogTransformer(covariates=covariates).set_output(transform="polars")
+    back = log.fit(genes).inverse_transform(log.transform(genes))
+    assert isinstance(back, pl.DataFrame)
+    assert back.columns == list(genes.columns)
+    assert back.schema["ACTB"] == pl.Float64
+    assert_allclose(back["ACTB"].to_numpy(), genes["ACTB"], rtol=1e-12)
+    if covariates:
+        assert back["tissue"].to_list() == genes["tissue"].tolist()
+
+
 def test_log_transformer_keeps_float32_with_a_numpy_pseudocount():
     X = np.array([[0.0, 3.0], [7.0, 1.0]], dtype=np.float32)
     log = LogTransformer(pseudocount=np.float64(1.0)).fit(X)

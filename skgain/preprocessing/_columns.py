@@ -132,11 +132,14 @@ def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
     them, a DataFrame is built here when pandas output is configured (so
     that the covariates keep their dtypes), else an array that is of dtype
     object if a pass-through column is not numeric. ``wrap`` builds the
-    DataFrame without pass-through columns too, for the methods that
-    scikit-learn does not wrap (``inverse_transform``).
+    DataFrame, pandas or polars as configured, also without pass-through
+    columns, for the methods that scikit-learn does not wrap
+    (``inverse_transform``).
     """
     passthrough = estimator._passthrough
-    pandas_output = _get_output_config("transform", estimator)["dense"] == "pandas"
+    dense = _get_output_config("transform", estimator)["dense"]
+    polars_output = wrap and dense == "polars"
+    pandas_output = dense == "pandas" or polars_output
     if passthrough.size == 0 and not (wrap and pandas_output):
         return values
     names = estimator.get_feature_names_out()
@@ -150,6 +153,11 @@ def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
             column = get_column(X, j)
             column = column.array if isinstance(column, pd.Series) else column
             frame.insert(int(j), names[j], column)
+        if polars_output:
+            import polars as pl  # set_output(transform="polars") checked for it
+
+            # Column by column through NumPy, so that pyarrow is not needed.
+            return pl.DataFrame({name: frame[name].to_numpy() for name in frame})
         return frame
     numeric = all(
         pd.api.types.is_numeric_dtype(np.asarray(get_column(X, j)).dtype)
