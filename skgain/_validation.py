@@ -109,10 +109,12 @@ def warn_numbers_taken_as_categories(X: pd.DataFrame, columns, names) -> None:
     """
     suspects, marks = [], []
     for j in columns:
-        values = pd.Series(np.asarray(get_column(X, j), dtype=object)).dropna()
-        is_number = _reads_as_number(values.iloc[:_VALUES_LOOKED_AT])
-        if is_number.all() and len(values) > _VALUES_LOOKED_AT:
+        column = pd.Series(np.asarray(get_column(X, j), dtype=object)).dropna()
+        values = column.iloc[:_VALUES_LOOKED_AT]
+        is_number = _reads_as_number(values)
+        if is_number.all() and len(column) > len(values):
             # Numbers as far as looked: a rare mark may come further down.
+            values = column
             is_number = _reads_as_number(values)
         if is_number.size and _MOSTLY_NUMBERS <= is_number.mean() < 1:
             suspects.append(j)

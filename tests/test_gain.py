@@ -1067,10 +1067,11 @@ def test_from_dtype_warns_about_a_gene_read_as_text():
     # A mark far down a long column is found too.
     rng = np.random.RandomState(0)
     long = pd.DataFrame({"g": rng.normal(size=1500), "t": rng.choice(["a", "b"], 1500)})
-    long["h"] = [f"{v:.3f}" for v in rng.normal(size=1500)]
-    long.loc[1200, "h"] = "."
-    with pytest.warns(UserWarning, match="column\\(s\\) 'h' as categorical"):
-        GAINImputer(categorical_covariates="from_dtype", **TINY).fit(long)
+    for position in (1200, 10):  # past the first 1,000 values, and within
+        long["h"] = [f"{v:.3f}" for v in rng.normal(size=1500)]
+        long.loc[position, "h"] = "."
+        with pytest.warns(UserWarning, match="column\\(s\\) 'h' as categorical"):
+            GAINImputer(categorical_covariates="from_dtype", **TINY).fit(long)
     # Text covariates, and columns named explicitly, give no such warning.
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "categorical_covariates='from_dtype'")
