@@ -384,7 +384,7 @@ _RAW_SCALE_COLUMNS = 1000
 def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
     """Warn when the genes look like counts or TPM, without ``--log2``."""
     genes = [name for name in table.columns if name not in set(covariates)]
-    step = -(-len(genes) // _RAW_SCALE_COLUMNS)  # at most that many columns
+    step = max(1, -(-len(genes) // _RAW_SCALE_COLUMNS))  # at most that many
     lowest, highest = np.inf, -np.inf
     for name in genes[::step]:
         column = table[name].to_numpy()

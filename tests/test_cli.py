@@ -232,6 +232,7 @@ def test_raw_scale_warning_sees_past_integer_and_text_columns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_if_raw_scale(np.log2(genes + 1), [])
+        _warn_if_raw_scale(table[["batch"]], ["batch"])  # no gene at all
 
 
 def test_log2_messages_for_absent_covariates_and_negative_values(
