@@ -344,13 +344,20 @@ def _back_from_log(
     A gene the imputer left out (no observed value at all) comes back to the
     log step's columns as NaN and goes again; observed values are those of
     the table read, not their logarithms taken back, which would differ in
-    the last bits.
+    the last bits; imputed values of genes whose observed values are all
+    non-negative are at least 0.
     """
     kept = completed.columns
     completed = log.inverse_transform(completed.reindex(columns=log.feature_names_in_))
     logged = set(log.feature_names_in_[log._expression])
     genes = [name for name in kept if name in logged]
-    completed[genes] = read[genes].where(read[genes].notna(), completed[genes])
+    observed = read[genes]
+    filled = observed.where(observed.notna(), completed[genes])
+    # Counts and TPM are never negative, but a logarithm imputed below 0 gives
+    # a value between -1 and 0: clipped where the gene's values all are >= 0.
+    counts = (observed.min() >= 0).to_numpy()
+    filled.loc[:, counts] = filled.loc[:, counts].clip(lower=0)
+    completed[genes] = filled
     return completed[kept]
 
 

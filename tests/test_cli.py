@@ -172,6 +172,22 @@ def test_log2_imputes_counts_on_the_log_scale(counts_path, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(again), pd.read_csv(out))
 
 
+def test_log2_imputes_no_negative_counts():
+    """A logarithm imputed below 0 would be a count between -1 and 0."""
+    from skgain._cli import _back_from_log
+    from skgain.preprocessing import LogTransformer
+
+    read = pd.DataFrame({"g1": [0.0, np.nan, 7.0], "g2": [-0.5, 3.0, np.nan]})
+    log = LogTransformer().set_output(transform="pandas").fit(read)
+    completed = log.transform(read).fillna(-0.25)  # as if imputed below 0
+    back = _back_from_log(log, completed, read)
+    # Counts (observed values all non-negative) are clipped at 0; a gene with
+    # a negative observed value keeps what the logarithm gives.
+    assert back["g1"].tolist() == [0.0, 0.0, 7.0]
+    assert back["g2"].iloc[:2].tolist() == [-0.5, 3.0]
+    assert back["g2"].iloc[2] == pytest.approx(2**-0.25 - 1)
+
+
 def test_log2_skips_a_gene_without_values_as_without_it(counts_path, tmp_path, capsys):
     table = pd.read_csv(counts_path)
     table["g3"] = np.nan
