@@ -56,6 +56,7 @@ from skgain._validation import (
     is_nan_marker,
     missing_as_nan,
     polars_as_pandas,
+    polars_column,
     warn_at_caller,
     warn_numbers_taken_as_categories,
 )
@@ -1071,17 +1072,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             if is_feature[k]:
                 columns[names[k]] = imputed[:, next(features)]
                 continue
-            column = get_column(X, column_index)
-            values = pd.Series(
-                column if isinstance(column, pd.Series) else np.asarray(column)
-            ).astype(object)
-            # None is polars' missing value, in any column type.
-            values = values.where(values.notna(), None).tolist()
-            try:
-                columns[names[k]] = pl.Series(names[k], values)
-            except (TypeError, pl.exceptions.PolarsError):
-                # Values of several types (1 and "B"): kept as they are.
-                columns[names[k]] = pl.Series(names[k], values, dtype=pl.Object)
+            columns[names[k]] = polars_column(names[k], get_column(X, column_index))
         if indicator is not None:
             for j, name in enumerate(names[len(self._output_columns) :]):
                 columns[name] = indicator[:, j]

@@ -183,6 +183,16 @@ def test_log_inverse_transform_gives_polars_under_polars_output(table, covariate
         assert back["tissue"].to_list() == genes["tissue"].tolist()
 
 
+def test_log_inverse_transform_polars_keeps_a_missing_covariate(table):
+    pl = pytest.importorskip("polars")
+    table = table.copy()
+    table.loc[table.index[1], "tissue"] = np.nan
+    log = LogTransformer(covariates=["tissue", "age"]).set_output(transform="polars")
+    back = log.fit(table).inverse_transform(table)
+    assert back.schema["tissue"] == pl.String
+    assert back["tissue"].null_count() == 1
+
+
 def test_log_transformer_keeps_float32_with_a_numpy_pseudocount():
     X = np.array([[0.0, 3.0], [7.0, 1.0]], dtype=np.float32)
     log = LogTransformer(pseudocount=np.float64(1.0)).fit(X)

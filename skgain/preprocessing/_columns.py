@@ -16,7 +16,11 @@ import pandas as pd
 from sklearn.utils.validation import check_array, validate_data
 
 from skgain._compat import _get_output_config
-from skgain._validation import explain_conversion_error, polars_as_pandas
+from skgain._validation import (
+    explain_conversion_error,
+    polars_as_pandas,
+    polars_column,
+)
 
 # float32 stays float32 and anything else becomes float64 (float16 too: its
 # 11 bits would round a count of 1,000 to 1,001 through a log and back).
@@ -138,12 +142,23 @@ def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
     """
     passthrough = estimator._passthrough
     dense = _get_output_config("transform", estimator)["dense"]
-    polars_output = wrap and dense == "polars"
-    pandas_output = dense == "pandas" or polars_output
-    if passthrough.size == 0 and not (wrap and pandas_output):
+    if passthrough.size == 0 and not (wrap and dense in ("pandas", "polars")):
         return values
     names = estimator.get_feature_names_out()
-    if pandas_output:
+    if wrap and dense == "polars":
+        import polars as pl  # set_output(transform="polars") checked for it
+
+        expression = iter(range(values.shape[1]))
+        passes = set(passthrough.tolist())
+        return pl.DataFrame(
+            [
+                polars_column(names[j], get_column(X, j))
+                if j in passes
+                else pl.Series(names[j], values[:, next(expression)])
+                for j in range(estimator.n_features_in_)
+            ]
+        )
+    if dense == "pandas":
         index = X.index if isinstance(X, pd.DataFrame) else None
         frame = pd.DataFrame(
             values, index=index, columns=names[estimator._expression], copy=False
@@ -153,11 +168,6 @@ def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
             column = get_column(X, j)
             column = column.array if isinstance(column, pd.Series) else column
             frame.insert(int(j), names[j], column)
-        if polars_output:
-            import polars as pl  # set_output(transform="polars") checked for it
-
-            # Column by column through NumPy, so that pyarrow is not needed.
-            return pl.DataFrame({name: frame[name].to_numpy() for name in frame})
         return frame
     numeric = all(
         pd.api.types.is_numeric_dtype(np.asarray(get_column(X, j)).dtype)
