@@ -301,11 +301,11 @@ def _impute(args: argparse.Namespace) -> None:
     if args.n_imputations > 1:
         draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
         # The imputed columns: features kept in the output, not covariates.
-        features = imputer.feature_names_in_[imputer._roles.features]
+        features = set(imputer.feature_names_in_[imputer._roles.features])
         genes = [
             name
             for name in input_columns
-            if name in set(features) and name in draws[0].columns
+            if name in features and name in draws[0].columns
         ]
         values = np.stack([draw[genes].to_numpy(float) for draw in draws])
         # Exactly 0 where all draws agree (observed entries); np.std of equal
@@ -370,12 +370,12 @@ def _in_model_order(table: pd.DataFrame, model_columns) -> pd.DataFrame:
     """
     model_columns = list(model_columns)
     columns = list(table.columns)
-    if columns != model_columns and sorted(map(str, columns)) == sorted(
-        map(str, model_columns)
-    ):
-        if len(set(columns)) == len(columns):
-            return table[model_columns]
-    return table
+    reordered = (
+        columns != model_columns
+        and len(set(columns)) == len(columns)
+        and sorted(map(str, columns)) == sorted(map(str, model_columns))
+    )
+    return table[model_columns] if reordered else table
 
 
 # Non-negative genes with values above this look like counts, TPM or raw
@@ -390,7 +390,8 @@ _RAW_SCALE_COLUMNS = 1000
 
 def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
     """Warn when the genes look like counts or TPM, without ``--log2``."""
-    genes = [name for name in table.columns if name not in set(covariates)]
+    covariates = set(covariates)
+    genes = [name for name in table.columns if name not in covariates]
     step = max(1, -(-len(genes) // _RAW_SCALE_COLUMNS))  # at most that many
     lowest, highest = np.inf, -np.inf
     for name in genes[::step]:

@@ -393,9 +393,6 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
         largest_deviation = _cell_max(deviation, starts)
         tot_scale[:, cols] = power_of_two_above(largest_deviation)
         res_scale[:, cols] = power_of_two_above(_cell_max(error, starts))
-        ss_tot[:, cols] = np.add.reduceat(
-            (deviation / per_entry(tot_scale[:, cols])) ** 2, starts, axis=0
-        )
         # Masked values that differ from the cell mean by no more than the
         # rounding of the data (each value to its dtype's precision, the
         # mean to that of the values' average size) and of the mean's own
@@ -409,7 +406,10 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
             data_epsilon * (largest_masked + average_size)
             + 8 * count * np.finfo(np.float64).eps * largest_shift
         )
-        ss_tot[:, cols][rounding] = 0.0
+        squares = np.add.reduceat(
+            (deviation / per_entry(tot_scale[:, cols])) ** 2, starts, axis=0
+        )
+        ss_tot[:, cols] = np.where(rounding, 0.0, squares)
         ss_res[:, cols] = np.add.reduceat(
             (error / per_entry(res_scale[:, cols])) ** 2, starts, axis=0
         )
