@@ -53,22 +53,21 @@ def column_list(columns, feature_names: np.ndarray | None, limit: int = 10) -> s
     return labels
 
 
-def _first_non_number(X, column: pd.Series, exc: Exception) -> str:
-    """Which value of ``column`` is not a number, and in which row of ``X``.
+def first_non_number(column: pd.Series) -> tuple[int, object, object] | None:
+    """How many values of ``column`` are not numbers, the first and its row.
 
-    Rows are named by the DataFrame's index (sample ids), else by position;
-    pandas' own message counts positions from 0 whatever the index.
+    The row is the label of ``column``'s index (a sample id in a DataFrame,
+    the position in an array); None where every value reads as a number or
+    the values cannot be read at all (complex or unhashable ones).
     """
     try:
         numbers = pd.to_numeric(column, errors="coerce")
-    except (ValueError, TypeError):  # complex or unhashable values
-        return str(exc)
+    except (ValueError, TypeError):
+        return None
     bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
     if bad.size == 0:
-        return str(exc)
-    row = X.index[bad[0]] if isinstance(X, pd.DataFrame) else int(bad[0])
-    more = f"; {bad.size} such values" if bad.size > 1 else ""
-    return f"{column.iloc[bad[0]]!r} in row {row!r}{more}"
+        return None
+    return bad.size, column.iloc[bad[0]], column.index[bad[0]]
 
 
 def beyond_float32_message(
@@ -401,10 +400,15 @@ class CovariateEncoder:
                     raise TypeError(f"complex dtype {converted.dtype}")
                 converted = converted.to_numpy(dtype=np.float64, na_value=np.nan)
             except (ValueError, TypeError) as exc:
+                found = first_non_number(column)
+                detail = str(exc)
+                if found is not None:
+                    count, value, row = found
+                    more = f"; {count} such values" if count > 1 else ""
+                    detail = f"{value!r} in row {row!r}{more}"
                 raise ValueError(
                     f"Numerical covariate {column_label(j, self.feature_names)} "
-                    f"holds non-numeric values ({_first_non_number(X, column, exc)})"
-                    "; expected real numbers."
+                    f"holds non-numeric values ({detail}); expected real numbers."
                 ) from exc
             if np.isinf(converted).any():
                 raise ValueError(

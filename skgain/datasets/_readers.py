@@ -21,6 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import issparse
 
+from skgain._covariates import first_non_number
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _GCT_VERSION = "#1.2"
 _GCT_ID_COLUMNS = ("Name", "Description")
@@ -936,11 +938,8 @@ def _gene_columns(table: pd.DataFrame, covariates, path) -> list:
     genes = [c for c in table.columns if c not in set(covariates)]
     not_numeric = [c for c in genes if not is_numeric(c)]
     if not_numeric:
-        column = table[not_numeric[0]]
-        bad = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()]
-        example = (
-            f" (value {bad.iloc[0]!r} in row {bad.index[0]!r})" if len(bad) else ""
-        )
+        found = first_non_number(table[not_numeric[0]])
+        example = f" (value {found[1]!r} in row {found[2]!r})" if found else ""
         raise ValueError(
             f"Gene column(s) {shorten(not_numeric)} of '{path}' are not numeric"
             f"{example}. List covariate columns in `covariates`; every other "
