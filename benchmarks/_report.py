@@ -11,7 +11,6 @@ which methods beat which GAIN variant, so that a loss of GAIN is never left for
 the reader to spot in the numbers.
 """
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -501,8 +500,3 @@ def _save(fig, path) -> Path:
     path = Path(path)
     fig.savefig(path, dpi=120)
     return path
-
-
-def fmt_rate(rate: float) -> str:
-    """A missing rate as a percentage."""
-    return f"{rate:.0%}" if math.isfinite(rate) else "-"

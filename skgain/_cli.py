@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from skgain import __version__
 from skgain._gain import GAINImputer
+from skgain._validation import shorten
 from skgain.datasets import read_expression_table, read_gct, read_h5ad
 from skgain.preprocessing import LogTransformer
 
@@ -331,8 +332,7 @@ def _check_covariates_present(args: argparse.Namespace, table: pd.DataFrame) -> 
         if absent:
             raise ValueError(
                 f"--{kind}-covariates names column(s) {absent} that are not in "
-                f"the table; its columns are {list(table.columns)[:10]}"
-                + (" ..." if len(table.columns) > 10 else ".")
+                f"the table; its columns are {shorten(table.columns)}."
             )
 
 

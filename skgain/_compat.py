@@ -7,7 +7,6 @@ means a future release needs one edit here rather than a search through the code
 
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import (
-    HasMethods,
     Interval,
     MissingValues,
     StrOptions,
@@ -16,7 +15,6 @@ from sklearn.utils._set_output import _get_output_config, _wrap_data_with_contai
 from sklearn.utils.validation import _check_feature_names_in
 
 __all__ = [
-    "HasMethods",
     "Interval",
     "MissingValues",
     "StrOptions",

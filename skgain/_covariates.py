@@ -13,6 +13,13 @@ import numpy as np
 import pandas as pd
 
 from skgain._data import power_of_two_above, spread_is_rounding
+from skgain._validation import (
+    beyond_float32_message,
+    column_label,
+    first_non_number,
+    get_column,
+    shorten,
+)
 
 
 @dataclass(frozen=True)
@@ -38,73 +45,6 @@ class ColumnRoles:
         return bool(self.categorical.size or self.numerical.size)
 
 
-def column_label(j: int, feature_names: np.ndarray | None) -> str:
-    """Name of column ``j`` for error messages."""
-    if feature_names is not None:
-        return repr(str(feature_names[j]))
-    return f"at index {j}"
-
-
-def column_list(columns, feature_names: np.ndarray | None, limit: int = 10) -> str:
-    """The first ``limit`` of ``columns``, named, and how many more there are."""
-    labels = ", ".join(column_label(j, feature_names) for j in columns[:limit])
-    if len(columns) > limit:
-        labels += f" and {len(columns) - limit} more"
-    return labels
-
-
-def first_non_number(column: pd.Series) -> tuple[int, object, object] | None:
-    """How many values of ``column`` are not numbers, the first and its row.
-
-    The row is the label of ``column``'s index (a sample id in a DataFrame,
-    the position in an array); None where every value reads as a number or
-    the values cannot be read at all (complex or unhashable ones).
-    """
-    try:
-        numbers = pd.to_numeric(column, errors="coerce")
-    except (ValueError, TypeError):
-        return None
-    bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
-    if bad.size == 0:
-        return None
-    return bad.size, column.iloc[bad[0]], column.index[bad[0]]
-
-
-def beyond_float32_message(
-    what: str, value, row, mean: float, scale: float, narrow_device: bool = False
-) -> str:
-    """Why ``value`` of ``what`` (a feature or numerical covariate) is refused.
-
-    Standardised with the training ``mean`` and ``scale``, it lies beyond the
-    float32 range of the networks: a value in other units than the data the
-    model was fitted on. On a device without float64 (``narrow_device``) it
-    may lie within it while the mean or the scale itself is beyond float32.
-    """
-    distance = abs(float(value) - mean) / scale
-    statistics = (
-        f"the mean of its training values ({mean:.6g}, standard deviation {scale:.6g})"
-    )
-    if not narrow_device or distance > np.finfo(np.float32).max:
-        return (
-            f"{what} holds {value} in row {row}, which lies {distance:.3g} "
-            f"standard deviations from {statistics}: beyond the float32 range "
-            "in which the networks compute. Is it in the units of the data the "
-            "imputer was fitted on?"
-        )
-    return (
-        f"{what} holds {value} in row {row}, which cannot be standardised with "
-        f"{statistics} in float32, the widest precision of this device; "
-        "impute on the CPU (device='cpu')."
-    )
-
-
-def get_column(X, j: int) -> np.ndarray | pd.Series:
-    """Column ``j`` of a DataFrame or a 2-D array, without copying it."""
-    if isinstance(X, pd.DataFrame):
-        return X.iloc[:, j]
-    return X[:, j]
-
-
 def resolve_column_roles(
     X, categorical_covariates, numerical_covariates, feature_names, n_columns
 ) -> ColumnRoles:
@@ -113,7 +53,8 @@ def resolve_column_roles(
     Parameters
     ----------
     X : DataFrame or ndarray
-        The training data; only consulted for ``"from_dtype"``.
+        The training data: its dtypes decide ``"from_dtype"``, and its
+        column names are shown when a name given is not among them.
     categorical_covariates : str, array-like of str, int or bool, or None
         See :class:`~skgain.GAINImputer`.
     numerical_covariates : array-like of str, int or bool, or None
@@ -213,7 +154,7 @@ def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
             )
             raise ValueError(
                 f"{param}={spec!r} names columns, but X's column labels are "
-                f"not all strings ({_shorten(list(X.columns), 5)}), so X has no "
+                f"not all strings ({shorten(list(X.columns), 5)}), so X has no "
                 f"column names; give integer positions, or make the labels {fix}."
             )
         if feature_names is None:
@@ -226,19 +167,13 @@ def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
         if missing:
             raise ValueError(
                 f"{param} names column(s) {missing} that are not in X; X has "
-                f"columns {_shorten(list(position))}."
+                f"columns {shorten(list(position))}."
             )
         return np.array(list(dict.fromkeys(position[s] for s in spec)), dtype=np.intp)
     raise ValueError(
         f"{param} must be column names, integer indices or a boolean mask, "
         f"got {spec!r}."
     )
-
-
-def _shorten(names: list, limit: int = 10) -> str:
-    if len(names) <= limit:
-        return repr(names)
-    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
 
 
 @dataclass
@@ -274,10 +209,6 @@ class CovariateEncoder:
                 self.categories_, self.has_missing_category_, strict=True
             )
         ]
-
-    @property
-    def n_numerical(self) -> int:
-        return int(self.roles.numerical.size)
 
     def fit(self, X) -> "CovariateEncoder":
         self.categories_, self.has_missing_category_ = [], []
@@ -368,8 +299,8 @@ class CovariateEncoder:
             unknown = pd.unique(values[unseen])
             raise ValueError(
                 f"Categorical covariate {column_label(j, self.feature_names)} has "
-                f"value(s) {_shorten(list(unknown))} not seen during fit; known "
-                f"categories are {_shorten(list(categories))}."
+                f"value(s) {shorten(list(unknown))} not seen during fit; known "
+                f"categories are {shorten(list(categories))}."
             )
         if missing.any():
             if not self.has_missing_category_[i]:

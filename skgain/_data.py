@@ -19,6 +19,11 @@ from sklearn.utils import gen_batches
 # around 100 MB.
 ROW_BLOCK = 1024
 
+# Entries per float64 block of the NumPy passes over whole tables (metrics,
+# masks, synthetic data): large enough to amortise NumPy's per-call overhead,
+# small enough (32 MB) to stay negligible next to a GTEx-sized matrix.
+BLOCK_ENTRIES = 2**22
+
 # Rows per block of FeatureScaler's passes, which run on PyTorch's threads.
 # Small blocks keep each temporary (6 MB in float32 at 12k genes) below the
 # size from which the C allocator maps fresh memory, page by page, for every

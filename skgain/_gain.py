@@ -30,14 +30,7 @@ from skgain._compat import (
     _get_output_config,
     _wrap_data_with_container,
 )
-from skgain._covariates import (
-    CovariateEncoder,
-    beyond_float32_message,
-    column_label,
-    column_list,
-    get_column,
-    resolve_column_roles,
-)
+from skgain._covariates import CovariateEncoder, resolve_column_roles
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device, widest_float
 from skgain._training import (
@@ -49,10 +42,14 @@ from skgain._training import (
     unusable_validation_message,
 )
 from skgain._validation import (
+    beyond_float32_message,
     check_finite,
     check_not_temporal,
     check_unit_interval,
+    column_label,
+    column_list,
     explain_conversion_error,
+    get_column,
     is_nan_marker,
     missing_as_nan,
     polars_as_pandas,
@@ -861,8 +858,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     def _impute(self, X, features, rng):
         """Completed copy of ``X``, imputed one block of rows at a time.
 
-        The output is the only full-size array allocated: each block is
-        copied into it, filled there, and the caller's data is never written.
+        Where the output is a numeric NumPy array that keeps every feature,
+        it is the only full-size array allocated: each block is copied into
+        it and filled there. Otherwise the imputed features are a full-size
+        array of their own, assembled with the covariates afterwards. The
+        caller's data is never written.
         """
         feature_dtype = np.float32 if features.dtype == np.float32 else np.float64
         in_place = self._output_around_features(X, features.shape, feature_dtype)
@@ -1151,7 +1151,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         no_covariates = (
             self.categorical_covariates is None and self.numerical_covariates is None
             if in_fit
-            else not (self._roles.categorical.size or self._roles.numerical.size)
+            else not self._roles.has_covariates
         )
         # A polars DataFrame as a pandas one, so that both get the same checks
         # (dates among the features, names of the covariate columns).

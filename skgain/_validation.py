@@ -13,8 +13,6 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
-from skgain._covariates import column_list, get_column
-
 # Frames in these packages are skipped when a warning looks for its caller.
 # joblib, which scikit-learn installs, runs the fits of its searches and
 # cross-validation; it is only looked up, not imported.
@@ -307,3 +305,90 @@ def explain_conversion_error(
             f"{kind} column(s) {column_list(bad, names)} hold non-numeric values "
             f"({detail}). {advice}"
         ) from exc
+
+
+# Columns and values named in messages.
+
+
+def get_column(X, j: int) -> np.ndarray | pd.Series:
+    """Column ``j`` of a DataFrame or a 2-D array, without copying it."""
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[:, j]
+    return X[:, j]
+
+
+def column_label(j: int, feature_names: np.ndarray | None) -> str:
+    """Name of column ``j`` for error messages."""
+    if feature_names is not None:
+        return repr(str(feature_names[j]))
+    return f"at index {j}"
+
+
+def column_list(columns, feature_names: np.ndarray | None, limit: int = 10) -> str:
+    """The first ``limit`` of ``columns``, named, and how many more there are."""
+    labels = ", ".join(column_label(j, feature_names) for j in columns[:limit])
+    if len(columns) > limit:
+        labels += f" and {len(columns) - limit} more"
+    return labels
+
+
+def shorten(names, limit: int = 10) -> str:
+    """``names`` as a list for a message: the first ``limit``, and how many in all.
+
+    Examples
+    --------
+    >>> from skgain._validation import shorten
+    >>> shorten(["a", "b"])
+    "['a', 'b']"
+    >>> shorten(range(5), limit=3)
+    '[0, 1, 2, ... (5 in all)]'
+    """
+    names = list(names)
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
+
+
+def first_non_number(column: pd.Series) -> tuple[int, object, object] | None:
+    """How many values of ``column`` are not numbers, the first and its row.
+
+    The row is the label of ``column``'s index (a sample id in a DataFrame,
+    the position in an array); None where every value reads as a number or
+    the values cannot be read at all (complex or unhashable ones).
+    """
+    try:
+        numbers = pd.to_numeric(column, errors="coerce")
+    except (ValueError, TypeError):
+        return None
+    bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+    if bad.size == 0:
+        return None
+    return bad.size, column.iloc[bad[0]], column.index[bad[0]]
+
+
+def beyond_float32_message(
+    what: str, value, row, mean: float, scale: float, narrow_device: bool = False
+) -> str:
+    """Why ``value`` of ``what`` (a feature or numerical covariate) is refused.
+
+    Standardised with the training ``mean`` and ``scale``, it lies beyond the
+    float32 range of the networks: a value in other units than the data the
+    model was fitted on. On a device without float64 (``narrow_device``) it
+    may lie within it while the mean or the scale itself is beyond float32.
+    """
+    distance = abs(float(value) - mean) / scale
+    statistics = (
+        f"the mean of its training values ({mean:.6g}, standard deviation {scale:.6g})"
+    )
+    if not narrow_device or distance > np.finfo(np.float32).max:
+        return (
+            f"{what} holds {value} in row {row}, which lies {distance:.3g} "
+            f"standard deviations from {statistics}: beyond the float32 range "
+            "in which the networks compute. Is it in the units of the data the "
+            "imputer was fitted on?"
+        )
+    return (
+        f"{what} holds {value} in row {row}, which cannot be standardised with "
+        f"{statistics} in float32, the widest precision of this device; "
+        "impute on the CPU (device='cpu')."
+    )

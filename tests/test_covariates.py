@@ -4,12 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skgain._covariates import (
-    ColumnRoles,
-    CovariateEncoder,
-    get_column,
-    resolve_column_roles,
-)
+from skgain._covariates import ColumnRoles, CovariateEncoder, resolve_column_roles
+from skgain._validation import get_column
 
 NAMES = np.array(["g0", "tissue", "g1", "age", "sex", "g2"], dtype=object)
 

@@ -1140,8 +1140,6 @@ def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
         for step in range(warmup + 2)
     ]
     np.testing.assert_allclose(np.array(rates), np.array([expected, expected]).T)
-    assert expected[0] == pytest.approx(0.0025)
-    assert expected[-1] == expected[-2] == pytest.approx(0.01)
 
 
 def test_without_warmup_the_learning_rate_is_constant():

@@ -8,14 +8,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from skgain._validation import warn_at_caller
+from skgain._validation import shorten, warn_at_caller
 from skgain.datasets._readers import (
     as_name_list,
     check_file,
     expression_frame,
     read_gct_header,
     read_gct_matrix,
-    shorten,
 )
 
 _COVARIATES = ("tissue", "sex", "age", "donor")

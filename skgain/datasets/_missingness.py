@@ -14,7 +14,7 @@ from scipy.special import expit
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import FLOAT_DTYPES, check_array
 
-from skgain._data import power_of_two_above
+from skgain._data import BLOCK_ENTRIES, power_of_two_above
 
 _MECHANISMS = ("mcar", "mar", "mnar")
 
@@ -23,9 +23,6 @@ _MECHANISMS = ("mcar", "mar", "mnar")
 # between -1 and +1 standard deviation: far from MCAR, yet no value is certain
 # to stay observed.
 _SLOPE = 2.0
-
-# Entries per float64 block (32 MB).
-_BLOCK_ENTRIES = 2**22
 
 
 def make_missing(
@@ -258,7 +255,7 @@ def _unique(positions, columns):
 def _mcar(observed, missing_rate, rng):
     hidden = np.zeros(observed.shape, dtype=bool)
     width = max(observed.shape[1], 1)
-    for rows in gen_batches(observed.shape[0], max(1, _BLOCK_ENTRIES // width)):
+    for rows in gen_batches(observed.shape[0], max(1, BLOCK_ENTRIES // width)):
         hidden[rows] = _hide_observed(observed[rows], missing_rate, rng)
     return hidden
 
@@ -282,7 +279,7 @@ def _hide_observed(observed, probability, rng):
 
 def _mnar(values, observed, missing_rate, rng):
     hidden = np.zeros(values.shape, dtype=bool)
-    width = max(1, _BLOCK_ENTRIES // max(values.shape[0], 1))
+    width = max(1, BLOCK_ENTRIES // max(values.shape[0], 1))
     for cols in gen_batches(values.shape[1], width):
         logit = -_SLOPE * _standardize(values[:, cols], observed[:, cols])
         hidden[:, cols] = _draw(logit, observed[:, cols], missing_rate, rng)
@@ -312,7 +309,7 @@ def _mar(values, observed, missing_rate, driver_fraction, rng):
     drivers = _standardize(values[:, is_driver], observed[:, is_driver])
     targets = np.flatnonzero(~is_driver)
     hidden = np.zeros(values.shape, dtype=bool)
-    width = max(1, _BLOCK_ENTRIES // max(values.shape[0], n_drivers, 1))
+    width = max(1, BLOCK_ENTRIES // max(values.shape[0], n_drivers, 1))
     for block in gen_batches(len(targets), width):
         cols = targets[block]
         weights = rng.uniform(size=(n_drivers, len(cols)))

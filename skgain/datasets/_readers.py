@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import issparse
 
-from skgain._covariates import first_non_number
+from skgain._validation import first_non_number, shorten
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GCT_VERSION = "#1.2"
@@ -185,7 +185,7 @@ class GCTLayout:
 
 
 def read_gct_header(path: str | os.PathLike) -> GCTLayout:
-    """Check the three header lines of a GCT file and return its sample ids."""
+    """Check the three header lines of a GCT file; return its layout and sample ids."""
     path = check_file(path)
     compression = _detect_compression(path)
     with _open_binary(path, compression) as stream:
@@ -708,7 +708,7 @@ def _read_text_table(
         EOFError,
         zlib.error,
     ) as exc:
-        if compression is None and _starts_like_gzip(path):
+        if compression is None and _detect_compression(path) == "gzip":
             raise ValueError(
                 f"'{path}' is gzip-compressed but its name does not end in .gz; "
                 f"rename it to '{path.name}.gz'."
@@ -857,11 +857,6 @@ def _check_rows_fit_header(table: pd.DataFrame, path: Path) -> None:
             "sample_column=None to take those row names as the index, or name "
             "their column in the header."
         )
-
-
-def _starts_like_gzip(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(2) == b"\x1f\x8b"
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -1055,7 +1050,8 @@ def read_h5ad(
         copy=False,
     )
     obs = adata.obs
-    clashes = [c for c in obs.columns if c in set(genes.columns)]
+    gene_names = set(genes.columns)
+    clashes = [c for c in obs.columns if c in gene_names]
     if clashes:
         raise ValueError(
             f"obs column(s) {shorten(clashes)} of '{path}' have the names of "
@@ -1121,11 +1117,3 @@ def _check_unique_columns(names, path) -> None:
             f"Column names of '{path}' repeat: {_repeats(names)}; each gene and "
             "covariate needs a column of its own."
         )
-
-
-def shorten(names: list, limit: int = 10) -> str:
-    """Render a list for an error message, eliding the middle of long ones."""
-    names = list(names)
-    if len(names) <= limit:
-        return repr(names)
-    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"

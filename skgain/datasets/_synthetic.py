@@ -15,6 +15,8 @@ import pandas as pd
 from numpy.typing import DTypeLike
 from sklearn.utils import check_random_state, gen_batches
 
+from skgain._data import BLOCK_ENTRIES
+
 # Share of a sample's latent factor variance that it shares with the other
 # tissues of its donor, and share of the loading variance that is common to
 # all tissues. Together they make a donor's tissues correlated (a surrogate
@@ -38,9 +40,6 @@ _AGE_CENTRE = 50.0
 # A donor gives on average this share of the tissues when tissues_per_donor
 # is not given (about 18 of 49 tissues in GTEx v8).
 _GTEX_TISSUE_SHARE = 0.37
-
-# Entries per float64 block (32 MB).
-_BLOCK_ENTRIES = 2**22
 
 
 def make_expression_data(
@@ -216,15 +215,15 @@ def make_expression_data(
     for key in ("loadings", "sex_effect", "age_effect", "noise_sd"):
         truth[key] = truth[key] / scale
 
-    data = pd.DataFrame(values, columns=_names("GENE", n_genes, 5, ""), copy=False)
+    data = pd.DataFrame(values, columns=_names("GENE", n_genes, 5), copy=False)
     data["tissue"] = pd.Categorical.from_codes(
-        tissue, categories=_names("tissue_", n_tissues, 2, "")
+        tissue, categories=_names("tissue_", n_tissues, 2)
     )
     data["sex"] = pd.Categorical.from_codes(
         male[donor].astype(np.int8), categories=["female", "male"]
     )
     data["age"] = age[donor]
-    data["donor"] = np.asarray(_names("donor_", n_donors, 4, ""))[donor]
+    data["donor"] = np.asarray(_names("donor_", n_donors, 4))[donor]
     if not return_truth:
         return data
     truth["signal"] = signal
@@ -240,9 +239,9 @@ def _check_count(name, value, minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
 
 
-def _names(prefix, n, width, suffix):
+def _names(prefix, n, width):
     width = max(width, len(str(n)))
-    return [f"{prefix}{k + 1:0{width}d}{suffix}" for k in range(n)]
+    return [f"{prefix}{k + 1:0{width}d}" for k in range(n)]
 
 
 def _sample_design(n_donors, n_tissues, tissues_per_donor, rng):
@@ -302,7 +301,7 @@ def _generate(truth, tissue, sex_code, age, dtype, keep_signal, rng):
     # Running mean and sum of squared deviations, merged block by block
     # (Chan et al.), so that standardising needs no extra pass over the data.
     count, mean, m2 = 0, np.zeros(n_genes), np.zeros(n_genes)
-    blocks = list(gen_batches(n_samples, max(1, _BLOCK_ENTRIES // n_genes)))
+    blocks = list(gen_batches(n_samples, max(1, BLOCK_ENTRIES // n_genes)))
     for rows in blocks:
         block = _signal_block(truth, tissue[rows], truth["factors"][rows])
         block += np.outer(sex_code[rows], truth["sex_effect"])

@@ -14,11 +14,7 @@ import pandas as pd
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
 
-from skgain._data import power_of_two_above
-
-# Entries per float64 block: large enough to amortise numpy's per-call overhead,
-# small enough (32 MB) to stay negligible next to a GTEx-sized matrix.
-_BLOCK_ENTRIES = 2**22
+from skgain._data import BLOCK_ENTRIES, power_of_two_above
 
 
 @dataclass(frozen=True)
@@ -349,7 +345,7 @@ def _cell_sums(X_true, X_imputed, missing_mask, groups) -> _CellSums:
     ss_res, ss_tot = np.zeros(shape), np.zeros(shape)
     res_scale, tot_scale = np.ones(shape), np.ones(shape)
     half_range = np.zeros(n_features)
-    width = max(1, _BLOCK_ENTRIES // max(n_samples, 1))
+    width = max(1, BLOCK_ENTRIES // max(n_samples, 1))
 
     def per_entry(cells):
         return np.repeat(cells, sizes, axis=0)

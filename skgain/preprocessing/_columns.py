@@ -17,9 +17,12 @@ from sklearn.utils.validation import check_array, validate_data
 
 from skgain._compat import _get_output_config
 from skgain._validation import (
+    column_label,
     explain_conversion_error,
+    get_column,
     polars_as_pandas,
     polars_column,
+    shorten,
 )
 
 # float32 stays float32 and anything else becomes float64 (float16 too: its
@@ -120,8 +123,9 @@ def group_codes(estimator, X) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(get_column(X, estimator._group_column), dtype=object)
     codes, uniques = pd.factorize(labels, sort=True)
     if (codes < 0).any():
+        label = estimator_column_label(estimator, estimator._group_column)
         raise ValueError(
-            f"The groups column {column_label(estimator, estimator._group_column)} "
+            f"The groups column {label} "
             f"has missing values in {(codes < 0).sum()} row(s); every sample "
             "needs a group."
         )
@@ -190,17 +194,9 @@ def take_columns(X, columns: np.ndarray):
     return X[:, columns]
 
 
-def get_column(X, j: int):
-    """Column ``j`` of a DataFrame (a Series) or of a 2-D array."""
-    if isinstance(X, pd.DataFrame):
-        return X.iloc[:, j]
-    return X[:, j]
-
-
-def column_label(estimator, j: int) -> str:
-    """How error messages name column ``j``."""
-    names = getattr(estimator, "feature_names_in_", None)
-    return repr(str(names[j])) if names is not None else f"at index {j}"
+def estimator_column_label(estimator, j: int) -> str:
+    """How error messages name column ``j`` of the data ``estimator`` was fitted on."""
+    return column_label(j, getattr(estimator, "feature_names_in_", None))
 
 
 def _positions(param: str, spec, names, n_columns: int) -> np.ndarray:
@@ -224,11 +220,9 @@ def _positions(param: str, spec, names, n_columns: int) -> np.ndarray:
         position = {str(name): j for j, name in enumerate(names)}
         missing = [s for s in specs if s not in position]
         if missing:
-            shown = list(position)[:10]
-            more = f" ... ({len(position)} in all)" if len(position) > 10 else ""
             raise ValueError(
                 f"{param} names column(s) {missing} that are not in X; X has "
-                f"columns {shown}{more}."
+                f"columns {shorten(position)}."
             )
         return np.array([position[s] for s in specs], dtype=np.intp)
     raise ValueError(

@@ -15,7 +15,7 @@ from skgain.preprocessing._columns import (
     COLUMNS_CONSTRAINT,
     GROUPS_CONSTRAINT,
     assemble,
-    column_label,
+    estimator_column_label,
     group_codes,
     validate_expression,
 )
@@ -195,7 +195,7 @@ class LogTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if bad.size == 0:
             return
         j = bad[0]
-        label = column_label(self, self._expression[j])
+        label = estimator_column_label(self, self._expression[j])
         if lowest[j] < 0:
             raise ValueError(
                 f"Negative values in data passed to LogTransformer: column {label} "
