@@ -678,7 +678,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             observed_fraction_range=tuple(map(float, self.observed_fraction_range)),
             optimizer=self.optimizer,
             batch_size=_auto_or(int, self.batch_size),
-            learning_rate=float(self.learning_rate_init),
+            learning_rate_init=float(self.learning_rate_init),
             warmup_steps=int(self.warmup_steps),
             max_iter=int(self.max_iter),
             early_stopping=bool(self.early_stopping),

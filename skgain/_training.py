@@ -68,7 +68,7 @@ class TrainingConfig:
     observed_fraction_range: tuple[float, float]
     optimizer: str
     batch_size: int | str
-    learning_rate: float
+    learning_rate_init: float
     warmup_steps: int
     max_iter: int
     early_stopping: bool
@@ -542,13 +542,15 @@ def build_networks(config, n_features, cardinalities, n_numerical, seed, device)
 def _make_optimizer(config, parameters, device):
     if config.optimizer == "rmsprop":
         # RMSprop has no fused kernel; foreach batches its per-tensor updates.
-        return torch.optim.RMSprop(parameters, lr=config.learning_rate, foreach=True)
+        return torch.optim.RMSprop(
+            parameters, lr=config.learning_rate_init, foreach=True
+        )
     # The fused kernel updates each weight matrix in one pass over memory
     # instead of several: with layers of 12k genes the optimizer moves more
     # bytes than a small batch's matrix products, and this cuts a third of a
     # batch-64 step on a CPU. Same update rule, to rounding.
     return torch.optim.Adam(
-        parameters, lr=config.learning_rate, fused=device.type in _FUSED_DEVICES
+        parameters, lr=config.learning_rate_init, fused=device.type in _FUSED_DEVICES
     )
 
 
@@ -969,7 +971,7 @@ def _handle_divergence(epoch, loss_g, loss_d, config, best_state, result):
     message = (
         f"Training diverged at epoch {epoch}: the generator loss is {loss_g} and "
         f"the discriminator loss is {loss_d}. Lower learning_rate_init "
-        f"(now {config.learning_rate}) or reconstruction_weight."
+        f"(now {config.learning_rate_init}) or reconstruction_weight."
     )
     if best_state is None:
         raise TrainingDivergedError(message)

@@ -496,7 +496,7 @@ def _config(**overrides):
         observed_fraction_range=(0.5, 0.95),
         optimizer="adam",
         batch_size=16,
-        learning_rate=1e-3,
+        learning_rate_init=1e-3,
         warmup_steps=0,
         max_iter=3,
         early_stopping=False,
@@ -674,7 +674,7 @@ def test_train_deterministic_for_same_seed(optimizer):
 def test_train_reduces_reconstruction_loss():
     """A few epochs at a sane learning rate lower the generator loss."""
     result = train(
-        _config(max_iter=15, adversarial=False, learning_rate=1e-2),
+        _config(max_iter=15, adversarial=False, learning_rate_init=1e-2),
         _data(),
         None,
         CARDINALITIES,
@@ -811,7 +811,7 @@ def test_train_stops_early_on_validation_score():
 
 
 def test_train_raises_when_diverging_without_checkpoint():
-    config = _config(max_iter=10, learning_rate=1e8)
+    config = _config(max_iter=10, learning_rate_init=1e8)
     with pytest.raises(TrainingDivergedError, match="diverged at epoch"):
         train(config, _data(), None, CARDINALITIES, 0)
 
@@ -1025,7 +1025,7 @@ def test_cosine_schedule_follows_warmup_then_half_cosine(warmup_steps):
     config = _config(
         learning_rate_schedule="cosine",
         warmup_steps=warmup_steps,
-        learning_rate=0.01,
+        learning_rate_init=0.01,
         batch_size=16,
     )
     generator, discriminator = build_networks(config, 6, CARDINALITIES, 1, 0, "cpu")
@@ -1045,7 +1045,7 @@ def test_cosine_schedule_follows_warmup_then_half_cosine(warmup_steps):
 
 
 def test_constant_schedule_keeps_the_rate_after_warmup():
-    config = _config(warmup_steps=2, learning_rate=0.01, batch_size=16)
+    config = _config(warmup_steps=2, learning_rate_init=0.01, batch_size=16)
     trainer = _trainer(config)
     for _ in range(5):
         trainer.step(_data(16))
@@ -1070,7 +1070,7 @@ def test_train_sizes_the_cosine_schedule_to_max_iter():
     assert len(rates) == 3 * 4  # 4 batches of 16 per epoch
     assert all(a > b for a, b in zip(rates, rates[1:]))
     # The last step runs at the schedule's step 11 of 12: near 0, not 0.
-    last = config.learning_rate * 0.5 * (1 + np.cos(np.pi * 11 / 12))
+    last = config.learning_rate_init * 0.5 * (1 + np.cos(np.pi * 11 / 12))
     assert rates[-1] == pytest.approx(last, rel=1e-9)
 
 
@@ -1122,7 +1122,7 @@ def test_averaged_generator_is_the_moving_average_of_the_weights():
 def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
     """Step k (from 0) of the warm-up runs at (1 + k * (W - 1) / W) / W of the rate."""
     warmup = 4
-    config = _config(optimizer=optimizer, learning_rate=0.01, warmup_steps=warmup)
+    config = _config(optimizer=optimizer, learning_rate_init=0.01, warmup_steps=warmup)
     trainer = _trainer(config)
     data = _data()
     rates = []
@@ -1143,7 +1143,7 @@ def test_learning_rate_rises_linearly_over_the_warmup_steps(optimizer):
 
 
 def test_without_warmup_the_learning_rate_is_constant():
-    config = _config(learning_rate=0.01, warmup_steps=0)
+    config = _config(learning_rate_init=0.01, warmup_steps=0)
     trainer = _trainer(config)
     data = _data()
     for _ in range(3):
