@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import (
     check_param_validation,
     check_set_output_transform,
     check_set_output_transform_pandas,
+    check_set_output_transform_polars,
     check_transformer_get_feature_names_out,
     check_transformer_get_feature_names_out_pandas,
     parametrize_with_checks,
@@ -58,12 +59,16 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+# The set_output checks fit on a DataFrame and transform an array (and the
+# reverse) on purpose; the feature-name warnings that follow are expected.
+@pytest.mark.filterwarnings("ignore:X (does not have valid|has) feature names")
 @pytest.mark.parametrize(
     "check",
     [
         check_param_validation,
         check_set_output_transform,
         check_set_output_transform_pandas,
+        check_set_output_transform_polars,
         check_transformer_get_feature_names_out,
         check_transformer_get_feature_names_out_pandas,
         check_dataframe_column_names_consistency,
