@@ -33,6 +33,7 @@ from skgain._compat import (
 from skgain._covariates import CovariateEncoder, resolve_column_roles
 from skgain._data import ROW_BLOCK, FeatureScaler
 from skgain._device import resolve_device, widest_float
+from skgain._output import pandas_with_passthrough, polars_with_passthrough
 from skgain._training import (
     BeyondFloat32Error,
     TrainingConfig,
@@ -53,7 +54,6 @@ from skgain._validation import (
     is_nan_marker,
     missing_as_nan,
     polars_as_pandas,
-    polars_column,
     warn_at_caller,
     warn_numbers_taken_as_categories,
 )
@@ -1001,33 +1001,30 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if source.size != imputed.shape[1] or np.any(source != np.arange(source.size)):
             imputed = imputed[:, source]  # dropped empty features: a copy
         dense = _get_output_config("transform", self)["dense"]
-        if dense == "polars" and self._array_output_dtype(X, imputed.dtype).kind == "O":
-            return self._polars_output(X, imputed, indicator, is_feature)
-        if dense == "pandas":
+        polars = (
+            dense == "polars" and self._array_output_dtype(X, imputed.dtype).kind == "O"
+        )
+        if polars or dense == "pandas":
             names = self.get_feature_names_out()
-            index = X.index if isinstance(X, pd.DataFrame) else None
-            frame = pd.DataFrame(
-                imputed,
-                columns=names[: len(output_columns)][is_feature],
-                index=index,
-                copy=False,
-            )
-            for k in np.flatnonzero(~is_feature):
-                column = get_column(X, output_columns[k])
-                values = column.array if isinstance(column, pd.Series) else column
-                frame.insert(int(k), names[k], values)
+            covariates = {
+                int(k): int(output_columns[k]) for k in np.flatnonzero(~is_feature)
+            }
+            table_names = names[: len(output_columns)]
+            indicator_names = names[len(output_columns) :]
+        if polars:
+            frame = polars_with_passthrough(X, imputed, table_names, covariates)
             if indicator is not None:
-                frame = pd.concat(
-                    [
-                        frame,
-                        pd.DataFrame(
-                            indicator,
-                            columns=names[len(output_columns) :],
-                            index=frame.index,
-                        ),
-                    ],
-                    axis=1,
+                frame = frame.hstack(
+                    polars_with_passthrough(X, indicator, indicator_names, {})
                 )
+            return frame
+        if dense == "pandas":
+            frame = pandas_with_passthrough(X, imputed, table_names, covariates)
+            if indicator is not None:
+                indicators = pd.DataFrame(
+                    indicator, columns=indicator_names, index=frame.index
+                )
+                frame = pd.concat([frame, indicators], axis=1)
             return frame
         if out is None and is_feature.all():
             return imputed if indicator is None else np.hstack([imputed, indicator])
@@ -1054,29 +1051,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         if indicator is not None:
             out[:, len(output_columns) :] = indicator
         return out
-
-    def _polars_output(self, X, imputed, indicator, is_feature):
-        """A polars DataFrame of float features and the covariates' own types.
-
-        For an output that NumPy would hold as objects (text or nullable
-        covariates): built column by column, since from one object array
-        polars would make every column, the features too, an ``Object``
-        column. A covariate of values of several types stays ``Object``.
-        """
-        import polars as pl  # set_output(transform="polars") checked it is there
-
-        names = self.get_feature_names_out()
-        features = iter(range(imputed.shape[1]))
-        columns = {}
-        for k, column_index in enumerate(self._output_columns):
-            if is_feature[k]:
-                columns[names[k]] = imputed[:, next(features)]
-                continue
-            columns[names[k]] = polars_column(names[k], get_column(X, column_index))
-        if indicator is not None:
-            for j, name in enumerate(names[len(self._output_columns) :]):
-                columns[name] = indicator[:, j]
-        return pl.DataFrame(columns)
 
     def _array_output_dtype(self, X, feature_dtype) -> np.dtype:
         """The dtype of a NumPy output that holds the covariates unchanged.

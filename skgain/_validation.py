@@ -84,26 +84,6 @@ def polars_as_pandas(X):
     return pd.DataFrame({column.name: column.to_numpy() for column in X.get_columns()})
 
 
-def polars_column(name, column):
-    """``column`` as a polars Series of its values' own type, None where missing.
-
-    Built from the values one by one, so that text, integers with gaps and
-    booleans keep their types; a column of values of several types (1 and
-    "B") stays a polars ``Object`` column.
-    """
-    import polars as pl  # set_output(transform="polars") checked it is there
-
-    values = pd.Series(
-        column if isinstance(column, pd.Series) else np.asarray(column)
-    ).astype(object)
-    # None is polars' missing value, in any column type.
-    values = values.where(values.notna(), None).tolist()
-    try:
-        return pl.Series(name, values)
-    except (TypeError, pl.exceptions.PolarsError):
-        return pl.Series(name, values, dtype=pl.Object)
-
-
 # Share of a text column's values that must read as numbers for the column
 # to look like a gene with a few stray marks rather than a covariate.
 _MOSTLY_NUMBERS = 0.8

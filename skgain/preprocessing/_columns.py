@@ -16,12 +16,12 @@ import pandas as pd
 from sklearn.utils.validation import check_array, validate_data
 
 from skgain._compat import _get_output_config
+from skgain._output import pandas_with_passthrough, polars_with_passthrough
 from skgain._validation import (
     column_label,
     explain_conversion_error,
     get_column,
     polars_as_pandas,
-    polars_column,
     shorten,
 )
 
@@ -149,30 +149,12 @@ def assemble(estimator, X, values: np.ndarray, *, wrap: bool = False):
     if passthrough.size == 0 and not (wrap and dense in ("pandas", "polars")):
         return values
     names = estimator.get_feature_names_out()
+    # Pass-through columns sit where they were in X.
+    columns = {int(j): int(j) for j in passthrough}
     if wrap and dense == "polars":
-        import polars as pl  # set_output(transform="polars") checked for it
-
-        expression = iter(range(values.shape[1]))
-        passes = set(passthrough.tolist())
-        return pl.DataFrame(
-            [
-                polars_column(names[j], get_column(X, j))
-                if j in passes
-                else pl.Series(names[j], values[:, next(expression)])
-                for j in range(estimator.n_features_in_)
-            ]
-        )
+        return polars_with_passthrough(X, values, names, columns)
     if dense == "pandas":
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        frame = pd.DataFrame(
-            values, index=index, columns=names[estimator._expression], copy=False
-        )
-        # Ascending positions: each insert lands where it belongs in the end.
-        for j in passthrough:
-            column = get_column(X, j)
-            column = column.array if isinstance(column, pd.Series) else column
-            frame.insert(int(j), names[j], column)
-        return frame
+        return pandas_with_passthrough(X, values, names, columns)
     numeric = all(
         pd.api.types.is_numeric_dtype(np.asarray(get_column(X, j)).dtype)
         for j in passthrough
