@@ -223,6 +223,44 @@ def _check_model_covariates(args, kind: str, fitted: list) -> None:
 
 
 def _impute(args: argparse.Namespace) -> None:
+    _check_arguments(args)
+    if args.model is not None:
+        imputer, log, covariates = _load_for_options(args)
+    else:
+        imputer, log, covariates = None, None, _named_covariates(args)
+    table = read_table(args.input, args.sample_column, covariates or None, args.dtype)
+    input_columns = list(table.columns)
+    if imputer is not None:
+        table = _in_model_order(table, imputer.feature_names_in_)
+    elif args.log2:
+        _check_covariates_present(args, table)
+        log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
+        log.set_output(transform="pandas").fit(table)
+    else:
+        _warn_if_raw_scale(table, covariates)
+    read = table
+    if log is not None:
+        table = log.transform(table)
+    if imputer is None:
+        imputer = _fit_new_model(args, table, log)
+    imputer.set_output(transform="pandas")
+    completed = imputer.transform(table)
+    if log is not None:
+        completed = _back_from_log(log, completed, read)
+    # In the input's column order (a table read in the model's order).
+    completed = completed[[c for c in input_columns if c in completed.columns]]
+    write_table(completed, args.output)
+    if args.n_imputations > 1:
+        _write_spread(args, imputer, table, input_columns)
+
+
+def _named_covariates(args: argparse.Namespace) -> list[str]:
+    """The covariate columns the options name, categorical ones first."""
+    return (args.categorical_covariates or []) + (args.numerical_covariates or [])
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse options that cannot go together, before anything is read or fitted."""
     if args.std_output is not None and args.n_imputations < 2:
         raise ValueError(
             "--std-output is written only with --n-imputations of 2 or more."
@@ -233,7 +271,7 @@ def _impute(args: argparse.Namespace) -> None:
     if args.save_model is not None:
         _check_folder(args.save_model)
     _check_distinct_files(args)
-    named = (args.categorical_covariates or []) + (args.numerical_covariates or [])
+    named = _named_covariates(args)
     repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:
         raise ValueError(
@@ -241,80 +279,72 @@ def _impute(args: argparse.Namespace) -> None:
             f"{', '.join(repeated)} more than once; give each covariate once, "
             "as categorical or as numerical."
         )
-    log = None
-    if args.model is not None:
-        imputer, log = load_model(args.model)
-        if args.log2 and log is None:
-            raise ValueError(
-                f"--log2 was given, but the model {args.model} was fitted "
-                "without it, on the genes' own scale; leave --log2 out, or "
-                "fit a model with --log2."
-            )
-        if args.device is not None:
-            imputer.set_params(device=args.device)
-        roles = imputer._roles
-        names = imputer.feature_names_in_
-        _check_model_covariates(args, "categorical", list(names[roles.categorical]))
-        _check_model_covariates(args, "numerical", list(names[roles.numerical]))
-        covariate_columns = np.concatenate([roles.categorical, roles.numerical])
-        covariates = list(names[covariate_columns])
-    else:
-        covariates = (args.categorical_covariates or []) + (
-            args.numerical_covariates or []
+
+
+def _load_for_options(args: argparse.Namespace):
+    """The ``--model``'s imputer, its log step (or None) and covariate columns.
+
+    The options must agree with the model: ``--log2`` with a model fitted
+    with it, covariate options with the model's covariates.
+    """
+    imputer, log = load_model(args.model)
+    if args.log2 and log is None:
+        raise ValueError(
+            f"--log2 was given, but the model {args.model} was fitted "
+            "without it, on the genes' own scale; leave --log2 out, or "
+            "fit a model with --log2."
         )
-    table = read_table(args.input, args.sample_column, covariates or None, args.dtype)
-    input_columns = list(table.columns)
-    if args.model is not None:
-        table = _in_model_order(table, imputer.feature_names_in_)
-    if args.model is None and args.log2:
-        _check_covariates_present(args, table)
-        log = LogTransformer(base=2, pseudocount=1.0, covariates=covariates or None)
-        log.set_output(transform="pandas").fit(table)
-    elif args.model is None:
-        _warn_if_raw_scale(table, covariates)
-    read = table
-    if log is not None:
-        table = log.transform(table)
-    if args.model is None:
-        imputer = GAINImputer(
-            categorical_covariates=args.categorical_covariates,
-            numerical_covariates=args.numerical_covariates,
-            device=args.device or "auto",
-            max_iter=args.max_iter,
-            random_state=args.random_state,
-            verbose=0 if args.quiet else 1,
-        )
-        # Progress goes to stderr so that stdout stays free for pipes.
-        with contextlib.redirect_stdout(sys.stderr):
-            imputer.fit(table)
-        if args.save_model is not None:
-            # With --log2, the log step is saved with the model, so that
-            # --model applies it again.
-            model = imputer if log is None else make_pipeline(log, imputer)
-            joblib.dump(model, args.save_model)
-    imputer.set_output(transform="pandas")
-    completed = imputer.transform(table)
-    if log is not None:
-        completed = _back_from_log(log, completed, read)
-    # In the input's column order (a table read in the model's order).
-    completed = completed[[c for c in input_columns if c in completed.columns]]
-    write_table(completed, args.output)
-    if args.n_imputations > 1:
-        draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
-        # The imputed columns: features kept in the output, not covariates.
-        features = set(imputer.feature_names_in_[imputer._roles.features])
-        genes = [
-            name
-            for name in input_columns
-            if name in features and name in draws[0].columns
-        ]
-        values = np.stack([draw[genes].to_numpy(float) for draw in draws])
-        # Exactly 0 where all draws agree (observed entries); np.std of equal
-        # floats can round to a tiny positive number.
-        spread = np.where(np.ptp(values, axis=0) == 0, 0.0, np.std(values, axis=0))
-        write_table(
-            pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args)
-        )
+    if args.device is not None:
+        imputer.set_params(device=args.device)
+    roles = imputer._roles
+    names = imputer.feature_names_in_
+    _check_model_covariates(args, "categorical", list(names[roles.categorical]))
+    _check_model_covariates(args, "numerical", list(names[roles.numerical]))
+    covariate_columns = np.concatenate([roles.categorical, roles.numerical])
+    return imputer, log, list(names[covariate_columns])
+
+
+def _fit_new_model(
+    args: argparse.Namespace, table: pd.DataFrame, log: LogTransformer | None
+) -> GAINImputer:
+    """A GAINImputer fitted on ``table`` as the options say, saved if asked."""
+    imputer = GAINImputer(
+        categorical_covariates=args.categorical_covariates,
+        numerical_covariates=args.numerical_covariates,
+        device=args.device or "auto",
+        max_iter=args.max_iter,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    # Progress goes to stderr so that stdout stays free for pipes.
+    with contextlib.redirect_stdout(sys.stderr):
+        imputer.fit(table)
+    if args.save_model is not None:
+        # With --log2, the log step is saved with the model, so that
+        # --model applies it again.
+        model = imputer if log is None else make_pipeline(log, imputer)
+        joblib.dump(model, args.save_model)
+    return imputer
+
+
+def _write_spread(
+    args: argparse.Namespace,
+    imputer: GAINImputer,
+    table: pd.DataFrame,
+    input_columns: list,
+) -> None:
+    """Write the standard deviation of each entry across ``--n-imputations`` draws."""
+    draws = imputer.sample_imputations(table, n_imputations=args.n_imputations)
+    # The imputed columns: features kept in the output, not covariates.
+    features = set(imputer.feature_names_in_[imputer._roles.features])
+    genes = [
+        name for name in input_columns if name in features and name in draws[0].columns
+    ]
+    values = np.stack([draw[genes].to_numpy(float) for draw in draws])
+    # Exactly 0 where all draws agree (observed entries); np.std of equal
+    # floats can round to a tiny positive number.
+    spread = np.where(np.ptp(values, axis=0) == 0, 0.0, np.std(values, axis=0))
+    write_table(pd.DataFrame(spread, index=table.index, columns=genes), _std_path(args))
 
 
 def _check_covariates_present(args: argparse.Namespace, table: pd.DataFrame) -> None:
