@@ -1115,7 +1115,6 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         only the feature columns are converted to floats, so that string
         covariates such as tissue names can share the table.
         """
-        allow_nan = is_nan_marker(self.missing_values)
         check_params = dict(
             dtype=FLOAT_DTYPES,
             ensure_all_finite=False,
@@ -1130,75 +1129,82 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         # A polars DataFrame as a pandas one, so that both get the same checks
         # (dates among the features, names of the covariate columns).
         X = polars_as_pandas(X)
-        if no_covariates:
-            check_not_temporal(X, None)
-            converted = missing_as_nan(X)
-            try:
-                features = validate_data(self, converted, reset=in_fit, **check_params)
-            except (ValueError, TypeError) as exc:
-                explain_conversion_error(exc, converted, None)
-                raise
-            # A DataFrame is kept for its index (pandas output).
-            X_checked = X if isinstance(X, pd.DataFrame) else features
-            if in_fit:
-                self._roles = resolve_column_roles(
-                    X, None, None, None, self.n_features_in_
-                )
-        else:
-            if issparse(X):
-                raise TypeError(
-                    "Sparse data was passed to GAINImputer, but dense data is "
-                    "required; use X.toarray() to convert to a dense array."
-                )
-            X_checked = X
-            if not isinstance(X_checked, pd.DataFrame | np.ndarray):
-                X_checked = np.asarray(X)
-                if X_checked.dtype.kind in "US":
-                    # Rows of mixed values (1.5, "lung", 65): NumPy would make
-                    # every value a string; objects keep each as it was.
-                    X_checked = np.asarray(X, dtype=object)
-            _check_table_shape(X_checked, check_params["ensure_min_samples"])
-            validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
-            names = getattr(self, "feature_names_in_", None)
-            if in_fit:
-                self._roles = resolve_column_roles(
-                    X_checked,
-                    self.categorical_covariates,
-                    self.numerical_covariates,
-                    names,
-                    self.n_features_in_,
-                )
-                if isinstance(self.categorical_covariates, str):  # "from_dtype"
-                    warn_numbers_taken_as_categories(
-                        X_checked, self._roles.categorical, names
-                    )
-            check_not_temporal(X_checked, self._roles.features, names)
-            # pd.NA as NaN in the features only; X_checked keeps the covariates.
-            converted = missing_as_nan(X_checked, self._roles.features)
-            feature_columns = (
-                converted.iloc[:, self._roles.features]
-                if isinstance(converted, pd.DataFrame)
-                else converted[:, self._roles.features]
-            )
-            try:
-                features = check_array(
-                    feature_columns
-                    if self._roles.features.size
-                    else np.empty((X_checked.shape[0], 0)),
-                    ensure_min_features=0,
-                    input_name="X",
-                    **check_params,
-                )
-            except (ValueError, TypeError) as exc:
-                explain_conversion_error(exc, converted, self._roles.features, names)
-                raise
+        validate = (
+            self._validate_plain if no_covariates else self._validate_with_covariates
+        )
+        X_checked, features = validate(X, in_fit, check_params)
         check_finite(
             features,
             self._roles.features,
-            allow_nan,
+            is_nan_marker(self.missing_values),
             self.missing_values,
             getattr(self, "feature_names_in_", None),
         )
+        return X_checked, features
+
+    def _validate_plain(self, X, in_fit, check_params):
+        """:meth:`_validate_input` for a table of features only."""
+        check_not_temporal(X, None)
+        converted = missing_as_nan(X)
+        try:
+            features = validate_data(self, converted, reset=in_fit, **check_params)
+        except (ValueError, TypeError) as exc:
+            explain_conversion_error(exc, converted, None)
+            raise
+        if in_fit:
+            self._roles = resolve_column_roles(X, None, None, None, self.n_features_in_)
+        # A DataFrame is kept for its index (pandas output).
+        return (X if isinstance(X, pd.DataFrame) else features), features
+
+    def _validate_with_covariates(self, X, in_fit, check_params):
+        """:meth:`_validate_input` for a table of features and covariates."""
+        if issparse(X):
+            raise TypeError(
+                "Sparse data was passed to GAINImputer, but dense data is "
+                "required; use X.toarray() to convert to a dense array."
+            )
+        X_checked = X
+        if not isinstance(X_checked, pd.DataFrame | np.ndarray):
+            X_checked = np.asarray(X)
+            if X_checked.dtype.kind in "US":
+                # Rows of mixed values (1.5, "lung", 65): NumPy would make
+                # every value a string; objects keep each as it was.
+                X_checked = np.asarray(X, dtype=object)
+        _check_table_shape(X_checked, check_params["ensure_min_samples"])
+        validate_data(self, X_checked, reset=in_fit, skip_check_array=True)
+        names = getattr(self, "feature_names_in_", None)
+        if in_fit:
+            self._roles = resolve_column_roles(
+                X_checked,
+                self.categorical_covariates,
+                self.numerical_covariates,
+                names,
+                self.n_features_in_,
+            )
+            if isinstance(self.categorical_covariates, str):  # "from_dtype"
+                warn_numbers_taken_as_categories(
+                    X_checked, self._roles.categorical, names
+                )
+        check_not_temporal(X_checked, self._roles.features, names)
+        # pd.NA as NaN in the features only; X_checked keeps the covariates.
+        converted = missing_as_nan(X_checked, self._roles.features)
+        feature_columns = (
+            converted.iloc[:, self._roles.features]
+            if isinstance(converted, pd.DataFrame)
+            else converted[:, self._roles.features]
+        )
+        try:
+            features = check_array(
+                feature_columns
+                if self._roles.features.size
+                else np.empty((X_checked.shape[0], 0)),
+                ensure_min_features=0,
+                input_name="X",
+                **check_params,
+            )
+        except (ValueError, TypeError) as exc:
+            explain_conversion_error(exc, converted, self._roles.features, names)
+            raise
         return X_checked, features
 
     def __sklearn_tags__(self):
