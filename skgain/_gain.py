@@ -556,38 +556,12 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         config = self._training_config()
         X, features = self._validate_input(X, in_fit=True)
         observed = ~self._missing_mask(features)
-        if self.add_indicator and not features.shape[1]:
-            raise ValueError(
-                "add_indicator=True needs a feature column to indicate the "
-                "missing entries of, but every column of X is a covariate."
-            )
-        self.indicator_ = (
-            MissingIndicator(
-                # The features are floats by now, with NaN for pd.NA.
-                missing_values=(
-                    np.nan
-                    if is_nan_marker(self.missing_values)
-                    else self.missing_values
-                ),
-                error_on_new=False,
-            ).fit(features)
-            if self.add_indicator
-            else None
-        )
+        self.indicator_ = self._fit_indicator(features)
         self._empty_features = ~observed.any(axis=0)
         self._output_columns = self._select_output_columns()
         names = getattr(self, "feature_names_in_", None)
         if self._empty_features.any() and not self.keep_empty_features:
-            # As SimpleImputer and IterativeImputer warn: the output has
-            # fewer columns than X.
-            empty = self._roles.features[self._empty_features]
-            warn_at_caller(
-                f"Skipping feature column(s) {column_list(empty, names)} without "
-                "any observed value: they are left out of the output "
-                "(keep_empty_features=True keeps them, filled with 0).",
-                UserWarning,
-            )
-
+            self._warn_empty_features_dropped(names)
         kept = ~self._empty_features
         if not kept.all():  # fancy indexing copies: only pay for it when needed
             features, observed = features[:, kept], observed[:, kept]
@@ -614,6 +588,34 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         del features, observed
         self._fit_networks(X, scaled, config, training_seed)
         return self
+
+    def _fit_indicator(self, features):
+        """The fitted MissingIndicator of ``add_indicator``, or None."""
+        if not self.add_indicator:
+            return None
+        if not features.shape[1]:
+            raise ValueError(
+                "add_indicator=True needs a feature column to indicate the "
+                "missing entries of, but every column of X is a covariate."
+            )
+        return MissingIndicator(
+            # The features are floats by now, with NaN for pd.NA.
+            missing_values=(
+                np.nan if is_nan_marker(self.missing_values) else self.missing_values
+            ),
+            error_on_new=False,
+        ).fit(features)
+
+    def _warn_empty_features_dropped(self, names):
+        # As SimpleImputer and IterativeImputer warn: the output has fewer
+        # columns than X.
+        empty = self._roles.features[self._empty_features]
+        warn_at_caller(
+            f"Skipping feature column(s) {column_list(empty, names)} without "
+            "any observed value: they are left out of the output "
+            "(keep_empty_features=True keeps them, filled with 0).",
+            UserWarning,
+        )
 
     def __sklearn_is_fitted__(self) -> bool:
         # The generator is the last thing a successful fit sets.
