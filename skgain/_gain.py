@@ -878,7 +878,9 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         for rows in gen_batches(features.shape[0], ROW_BLOCK):
             block = imputed[rows]
             block[...] = features[rows]
-            missing = self._missing_mask(block)
+            # On the features as given: a placeholder that their dtype holds
+            # inexactly (-99.9 in float32) equals it there, not once widened.
+            missing = self._missing_mask(features[rows])
             if missing.any():
                 fill(block, missing, rows)
         indicator = (

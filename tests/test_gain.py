@@ -153,6 +153,30 @@ def test_integer_input_with_integer_placeholder():
     assert not (X_imputed[~observed] == -1).any()
 
 
+@pytest.mark.parametrize("covariate", [False, True])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_placeholder_its_dtype_holds_inexactly_is_imputed(dtype, covariate):
+    # float32(-99.9) == -99.9 in NumPy, but not once widened to float64: an
+    # int64 covariate widens the NumPy output, and float16 is imputed in
+    # float64.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(dtype)
+    hidden = rng.uniform(size=X.shape) < 0.2
+    X[hidden] = -99.9
+    if covariate:
+        X = pd.DataFrame(X, columns=["g1", "g2", "g3"]).assign(batch=np.arange(60) % 3)
+    imputer = GAINImputer(
+        missing_values=-99.9,
+        numerical_covariates=["batch"] if covariate else None,
+        add_indicator=True,
+        **TINY,
+    )
+    out = np.asarray(imputer.fit_transform(X), dtype=np.float64)
+    assert np.isfinite(out).all()
+    assert not np.isin(out[:, :3][hidden], [np.float64(dtype(-99.9))]).any()
+    np.testing.assert_array_equal(out[:, -3:].astype(bool), hidden)
+
+
 def test_pandas_nullable_input():
     rng = np.random.RandomState(0)
     values = rng.normal(size=(60, 3))
