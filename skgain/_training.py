@@ -22,6 +22,7 @@ than arithmetic on a CPU.
 peak (the ``throughput`` suite).
 """
 
+import contextlib
 import copy
 import math
 import sys
@@ -774,6 +775,23 @@ class _ValidationSet:
 _SCORE_ROWS = 256
 
 
+@contextlib.contextmanager
+def torch_settings_of_our_own(device: torch.device, training: bool):
+    """Set aside the caller's grad mode and autocast while skgain computes.
+
+    A fit inside the caller's ``torch.no_grad()`` or ``torch.inference_mode()``
+    would find no gradients, and the caller's ``torch.autocast`` would change
+    the precision of the validation score and of imputation, which are
+    float32 (the training step sets its own, see ``mixed_precision``).
+    """
+    with contextlib.ExitStack() as stack:
+        if training:
+            stack.enter_context(torch.inference_mode(False))
+            stack.enter_context(torch.enable_grad())
+        stack.enter_context(torch.autocast(device.type, enabled=False))
+        yield
+
+
 def train(
     config: TrainingConfig,
     train_data: TrainingData,
@@ -789,8 +807,14 @@ def train(
     when the validation split has nothing to score, whose rows then train
     (``validation_message`` of the result says why). With
     ``generator_averaging``, the generator scored and returned is the moving
-    average of the weights.
+    average of the weights. The caller's grad mode and autocast do not
+    change training (see :func:`torch_settings_of_our_own`).
     """
+    with torch_settings_of_our_own(train_data.values.device, training=True):
+        return _train(config, train_data, validation_data, cardinalities, seed)
+
+
+def _train(config, train_data, validation_data, cardinalities, seed):
     device = train_data.values.device
     rng = torch.Generator(device=device)
     rng.manual_seed(seed)
@@ -1097,13 +1121,14 @@ def impute_rows(
     noise = None
     if rng is not None:
         noise = random_normal(scaled.shape, rng, device)
-    generated = generator(
-        scaled,
-        observed.to(torch.float32),
-        noise,
-        torch.from_numpy(codes).to(device),
-        torch.from_numpy(numerical).to(device),
-    )
+    with torch_settings_of_our_own(device, training=False):
+        generated = generator(
+            scaled,
+            observed.to(torch.float32),
+            noise,
+            torch.from_numpy(codes).to(device),
+            torch.from_numpy(numerical).to(device),
+        )
     generated = generated.to(dtype).mul_(scale).add_(mean)
     if not bool(torch.isfinite(generated).logical_or_(observed).all()):
         raise FloatingPointError(

@@ -177,6 +177,33 @@ def test_placeholder_its_dtype_holds_inexactly_is_imputed(dtype, covariate):
     np.testing.assert_array_equal(out[:, -3:].astype(bool), hidden)
 
 
+@pytest.mark.parametrize(
+    "torch_setting",
+    [
+        torch.no_grad,
+        torch.inference_mode,
+        lambda: torch.autocast("cpu", dtype=torch.bfloat16),
+    ],
+    ids=["no_grad", "inference_mode", "autocast"],
+)
+def test_callers_torch_settings_change_nothing(torch_setting):
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    X[::7, 1] = np.nan
+    reference = GAINImputer(**TINY).fit(X)
+    expected = reference.transform(X)
+    with torch_setting():
+        fitted = GAINImputer(**TINY).fit(X)
+        imputed = fitted.transform(X)
+        imputed_by_reference = reference.transform(X)
+        draws = reference.sample_imputations(X, n_imputations=2)
+    np.testing.assert_array_equal(imputed, expected)
+    np.testing.assert_array_equal(imputed_by_reference, expected)
+    for draw, expected_draw in zip(
+        draws, reference.sample_imputations(X, n_imputations=2), strict=True
+    ):
+        np.testing.assert_array_equal(draw, expected_draw)
+
+
 def test_pandas_nullable_input():
     rng = np.random.RandomState(0)
     values = rng.normal(size=(60, 3))
