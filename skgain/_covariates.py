@@ -120,6 +120,14 @@ def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
             f"{param}={spec} names no column; pass column names, indices, or a "
             f"boolean mask with one entry per column of X ({n_columns})."
         )
+    if isinstance(spec, set | frozenset):
+        # The covariates' order is that of the networks' inputs; a set's
+        # changes from one Python process to the next (PYTHONHASHSEED).
+        raise ValueError(
+            f"{param} is a set, whose order changes from one Python process to "
+            f"the next, and with it the fitted model; give a list, such as "
+            f"{sorted(spec, key=str)!r}."
+        )
     if isinstance(spec, str | int | np.integer):
         spec = [spec]
     spec = list(spec)

@@ -47,6 +47,18 @@ def test_roles_keep_order_as_given():
     _assert_roles(_roles([4, 1], None, feature_names=None), [4, 1], [], [0, 2, 3, 5])
 
 
+@pytest.mark.parametrize("kind", [set, frozenset])
+def test_roles_as_a_set_are_refused(kind):
+    # A set's order, and with it the networks' inputs, changes with the
+    # process's hash seed.
+    with pytest.raises(
+        ValueError, match=r"categorical_covariates is a set.*\['sex', 'tissue'\]"
+    ):
+        resolve_column_roles(None, kind({"tissue", "sex"}), None, NAMES, 6)
+    with pytest.raises(ValueError, match="numerical_covariates is a set"):
+        resolve_column_roles(None, None, kind({3}), NAMES, 6)
+
+
 def test_roles_by_indices_including_negative():
     roles = _roles([1, -2], [-3], feature_names=None)
     _assert_roles(roles, [1, 4], [3], [0, 2, 5])
