@@ -622,11 +622,15 @@ class _Trainer:
         """``network(*inputs)`` in the configured precision, as float32."""
         # bfloat16 matrix products where asked; autocast leaves the weights,
         # their gradients and Adam's states in float32, and the losses get a
-        # float32 output whatever the precision of the products.
+        # float32 output whatever the precision of the products. No cache of
+        # the weights' bfloat16 copies: inside another autocast region (the
+        # caller's, or fit's own that sets the caller's aside) the cache
+        # would outlive the step and serve weights from before the update.
         with torch.autocast(
             self.device.type,
             dtype=torch.bfloat16,
             enabled=self.config.mixed_precision,
+            cache_enabled=False,
         ):
             return network(*inputs).float()
 

@@ -204,6 +204,19 @@ def test_callers_torch_settings_change_nothing(torch_setting):
         np.testing.assert_array_equal(draw, expected_draw)
 
 
+def test_mixed_precision_fit_inside_the_callers_autocast():
+    # Inside another autocast region, autocast's cache of the weights'
+    # bfloat16 copies would outlive each step and serve stale weights.
+    X = np.random.RandomState(0).normal(size=(200, 20))
+    X[::3, 2] = np.nan
+    params = dict(TINY, mixed_precision=True)
+    expected = GAINImputer(**params).fit(X)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fitted = GAINImputer(**params).fit(X)
+    assert fitted.loss_curve_ == expected.loss_curve_
+    np.testing.assert_array_equal(fitted.transform(X), expected.transform(X))
+
+
 def test_pandas_nullable_input():
     rng = np.random.RandomState(0)
     values = rng.normal(size=(60, 3))
