@@ -18,6 +18,7 @@ from skgain._validation import (
     column_label,
     first_non_number,
     get_column,
+    row_name,
     shorten,
 )
 
@@ -280,7 +281,7 @@ class CovariateEncoder:
                 beyond_float32_message(
                     f"Numerical covariate {label}",
                     values[row, i],
-                    row,
+                    row_name(X, row),
                     self.mean_[i],
                     self.scale_[i],
                 )
@@ -344,7 +345,7 @@ class CovariateEncoder:
                 if found is not None:
                     count, value, row = found
                     more = f"; {count} such values" if count > 1 else ""
-                    detail = f"{value!r} in row {row!r}{more}"
+                    detail = f"{value!r} in row {row}{more}"
                 raise ValueError(
                     f"Numerical covariate {column_label(j, self.feature_names)} "
                     f"holds non-numeric values ({detail}); expected real numbers."

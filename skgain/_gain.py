@@ -54,6 +54,7 @@ from skgain._validation import (
     is_nan_marker,
     missing_as_nan,
     polars_as_pandas,
+    row_name,
     warn_at_caller,
     warn_numbers_taken_as_categories,
 )
@@ -916,10 +917,11 @@ class GAINImputer(TransformerMixin, BaseEstimator):
         out = np.empty((shape[0], output_columns.size + n_indicators), dtype=dtype)
         return out, out[:, first : first + shape[1]]
 
-    def _beyond_float32(self, exc, first_row) -> ValueError:
+    def _beyond_float32(self, exc, row: str) -> ValueError:
         """The error for an observed value that standardises beyond float32.
 
-        ``exc.column`` counts the features kept at fit, as the scaler does.
+        ``exc.column`` counts the features kept at fit, as the scaler does;
+        ``row`` names the row (see ``row_name``).
         """
         column = self._roles.features[~self._empty_features][exc.column]
         names = getattr(self, "feature_names_in_", None)
@@ -927,7 +929,7 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             beyond_float32_message(
                 f"Feature {column_label(column, names)}",
                 exc.value,
-                first_row + exc.row,
+                row,
                 self._scaler.mean[exc.column],
                 self._scaler.scale[exc.column],
                 exc.narrow_device,
@@ -970,7 +972,8 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                         rng,
                     )
                 except BeyondFloat32Error as exc:
-                    raise self._beyond_float32(exc, rows.start) from None
+                    row = row_name(X, rows.start + exc.row)
+                    raise self._beyond_float32(exc, row) from None
                 if kept_columns is None:
                     block[...] = filled
                 else:

@@ -329,12 +329,36 @@ def shorten(names, limit: int = 10) -> str:
     return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
 
 
-def first_non_number(column: pd.Series) -> tuple[int, object, object] | None:
+def row_name(X, position: int) -> str:
+    """How messages name row ``position`` of ``X``.
+
+    By its index label in a pandas DataFrame or Series (a sample id), by its
+    position in an array.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skgain._validation import row_name
+    >>> row_name(pd.Series([1.0, 2.0], index=["s1", "s2"]), 1)
+    "'s2'"
+    >>> row_name(pd.Series([1.0, 2.0], index=np.array([110, 111])), 1)
+    '111'
+    >>> row_name(np.zeros((2, 3)), 1)
+    '1'
+    """
+    if isinstance(X, pd.DataFrame | pd.Series):
+        label = X.index[position]
+        return repr(label.item() if isinstance(label, np.generic) else label)
+    return str(position)
+
+
+def first_non_number(column: pd.Series) -> tuple[int, object, str] | None:
     """How many values of ``column`` are not numbers, the first and its row.
 
-    The row is the label of ``column``'s index (a sample id in a DataFrame,
-    the position in an array); None where every value reads as a number or
-    the values cannot be read at all (complex or unhashable ones).
+    The row is named by :func:`row_name`: the label of ``column``'s index (a
+    sample id in a DataFrame, the position in an array). None where every
+    value reads as a number or the values cannot be read at all (complex or
+    unhashable ones).
     """
     try:
         numbers = pd.to_numeric(column, errors="coerce")
@@ -343,7 +367,7 @@ def first_non_number(column: pd.Series) -> tuple[int, object, object] | None:
     bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
     if bad.size == 0:
         return None
-    return bad.size, column.iloc[bad[0]], column.index[bad[0]]
+    return bad.size, column.iloc[bad[0]], row_name(column, bad[0])
 
 
 def beyond_float32_message(

@@ -865,6 +865,32 @@ def test_values_beyond_float32_once_standardised_are_named(as_frame, column, dty
     np.testing.assert_array_equal(np.asarray(X_new), np.asarray(before))
 
 
+def test_rows_named_by_their_index_label_in_every_message():
+    # An integer index of NumPy integers, as train_test_split leaves it: the
+    # row at position 1 is sample 111 in each message, written plainly.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        rng.normal(size=(40, 4)), columns=["g1", "g2", "g3", "age"]
+    ).mask(rng.uniform(size=(40, 4)) < 0.1)
+    frame["age"] = rng.uniform(20, 70, size=40)
+    imputer = GAINImputer(numerical_covariates=["age"], **TINY).fit(frame)
+    test = frame.iloc[:3].copy()
+    test.index = np.array([110, 111, 112])
+    test.iloc[1, 0] = np.nan
+    text = test.astype({"age": object})
+    text.iloc[1, 3] = "unknown"
+    with pytest.raises(ValueError, match=r"\('unknown' in row 111\)"):
+        imputer.transform(text)
+    huge_age = test.copy()
+    huge_age.iloc[1, 3] = 1e300
+    with pytest.raises(ValueError, match=r"'age' holds 1e\+300 in row 111,"):
+        imputer.transform(huge_age)
+    huge_gene = test.copy()
+    huge_gene.iloc[1, 1] = 1e300
+    with pytest.raises(ValueError, match=r"'g2' holds 1e\+300 in row 111,"):
+        imputer.transform(huge_gene)
+
+
 @pytest.mark.parametrize("as_frame", [True, False])
 def test_overflowing_feature_is_named_by_its_column(as_frame):
     rng = np.random.RandomState(0)

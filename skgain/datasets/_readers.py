@@ -934,7 +934,7 @@ def _gene_columns(table: pd.DataFrame, covariates, path) -> list:
     not_numeric = [c for c in genes if not is_numeric(c)]
     if not_numeric:
         found = first_non_number(table[not_numeric[0]])
-        example = f" (value {found[1]!r} in row {found[2]!r})" if found else ""
+        example = f" (value {found[1]!r} in row {found[2]})" if found else ""
         raise ValueError(
             f"Gene column(s) {shorten(not_numeric)} of '{path}' are not numeric"
             f"{example}. List covariate columns in `covariates`; every other "
