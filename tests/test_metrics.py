@@ -7,7 +7,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skgain import GAINImputer
 from skgain.datasets import make_missing
@@ -16,6 +16,7 @@ from skgain.metrics import (
     imputation_rmse,
     make_imputation_scorer,
 )
+from skgain.preprocessing import LogTransformer
 
 # Four samples, two features; three masked entries. Hand-computed below.
 X_TRUE = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]])
@@ -442,6 +443,22 @@ def test_scorer_refuses_imputers_with_another_placeholder(low_rank):
     for marker in (np.float64("nan"), pd.NA):
         imputer = SimpleImputer(missing_values=marker).fit(low_rank)
         assert np.isfinite(scorer(imputer, low_rank))
+
+
+def test_scorer_refuses_an_output_on_another_scale(low_rank):
+    """A log step before the imputer: every imputer would score alike, wrongly."""
+    counts = np.exp(low_rank) * 100
+    scorer = make_imputation_scorer("rmse", random_state=0)
+    pipeline = make_pipeline(LogTransformer(), SimpleImputer()).fit(counts)
+    with pytest.raises(ValueError, match="changed entries that were observed"):
+        scorer(pipeline, counts)
+    # float32 output of float64 input keeps the observed values, rounded.
+    rounding = make_pipeline(
+        SimpleImputer(), FunctionTransformer(lambda a: a.astype(np.float32))
+    ).fit(counts)
+    assert scorer(rounding, counts) == pytest.approx(
+        scorer(SimpleImputer().fit(counts), counts), rel=1e-5
+    )
 
 
 def test_scorer_on_dataframe_with_covariates(low_rank):

@@ -90,7 +90,10 @@ def make_imputation_scorer(
     The hidden entries are set to NaN, so the scorer rates imputers that read
     NaN as missing; one whose ``missing_values`` is another placeholder
     (``-1``, ``0``), itself or inside a pipeline, is refused with a
-    ValueError.
+    ValueError. So is an output that changed entries it was given (to float32
+    rounding): imputed values are compared with the input's, so a pipeline
+    that transforms the data before imputing (a ``LogTransformer``) must be
+    scored on data transformed beforehand, not as a whole.
 
     With ``metric="r2"`` every feature counts equally, however few of its
     entries were hidden. In a small validation fold a feature with one or
@@ -162,6 +165,7 @@ class _ImputationScorer:
         output = estimator.transform(X_masked)
         imputed = _imputed_columns(estimator, output, np.shape(X), positions)
         hidden = mask[:, positions]
+        _check_observed_kept(estimator, values, imputed, hidden)
         if self.metric == "r2":
             return imputation_r2_score(values, imputed, hidden)
         return -imputation_rmse(values, imputed, hidden)
@@ -184,6 +188,32 @@ def _check_nan_placeholder(estimator):
             "values. Score it on data whose missing entries are NaN, with "
             "missing_values=np.nan."
         )
+
+
+def _check_observed_kept(estimator, values, imputed, hidden):
+    """Refuse an output whose entries that were neither missing nor hidden changed.
+
+    The scorer compares imputed values with the input's: an output on another
+    scale (a pipeline that log-transforms before it imputes) would be scored
+    against the wrong numbers, and every imputer scored alike. An imputer
+    returns the entries it was given as they were; float32 rounding of
+    float64 input is allowed.
+    """
+    shown = ~np.isnan(values) & ~hidden
+    kept = np.isclose(imputed[shown], values[shown], rtol=1e-6, atol=1e-37)
+    if kept.all():
+        return
+    row, column = (int(i) for i in np.argwhere(shown)[np.argmin(kept)])
+    raise ValueError(
+        f"{type(estimator).__name__}.transform changed entries that were "
+        f"observed and not hidden (row {row}, column {column} of the scored "
+        f"columns: {values[row, column]!r} came back as "
+        f"{imputed[row, column]!r}). The scorer compares imputed values with "
+        "the input, so the output must keep the input's observed values and "
+        "scale; a pipeline that transforms the data before imputing (a "
+        "LogTransformer) returns them transformed. Transform the data first "
+        "and score the imputer on the transformed data."
+    )
 
 
 def _imputed_columns(estimator, output, input_shape, positions):
