@@ -500,6 +500,12 @@ def test_read_expression_table_parquet(tmp_path, table):
     assert frame.index.tolist() == ["007", "s2", "s3"]
     assert frame["BRCA1"].dtype == np.float32
     assert_array_equal(frame["BRCA1"], [0.0, 2.0, 4.0])
+    # The sample column named as it was written: pandas keeps it as the index.
+    named = read_expression_table(
+        path, sample_column="sample", covariates=["tissue", "age"]
+    )
+    pd.testing.assert_frame_equal(named, frame)
+    assert named.index.name == "sample"
 
 
 def test_read_expression_table_parquet_with_repeated_columns(tmp_path):

@@ -501,7 +501,7 @@ def read_expression_table(
         as written, so a sample named ``NA`` or ``null`` keeps its name; an
         empty id is an error). ``None`` keeps the index the file gives: a
         range for text files, the stored index for Parquet files written by
-        pandas.
+        pandas, which may also be named here by its name.
 
     covariates : iterable of str, default=None
         Columns that are sample covariates rather than genes; they are kept
@@ -891,12 +891,16 @@ def _set_sample_index(table: pd.DataFrame, sample_column, path) -> pd.DataFrame:
                 f"{table.shape[1]} columns."
             )
         sample_column = table.columns[sample_column]
-    if sample_column not in table.columns:
+    # A Parquet file written by pandas keeps a named index as the index.
+    in_index = sample_column not in table.columns and (
+        table.index.name is not None and table.index.name == sample_column
+    )
+    if sample_column not in table.columns and not in_index:
         raise ValueError(
             f"'{path}' has no column {sample_column!r} to take sample ids from; "
             f"its columns are {shorten(list(table.columns))}."
         )
-    ids = table[sample_column]
+    ids = table.index.to_series() if in_index else table[sample_column]
     if ids.isna().any():
         rows = np.flatnonzero(ids.isna().to_numpy())
         raise ValueError(
@@ -909,7 +913,8 @@ def _set_sample_index(table: pd.DataFrame, sample_column, path) -> pd.DataFrame:
             f"Sample ids in column {sample_column!r} of '{path}' repeat: "
             f"{_repeats(index)}."
         )
-    table = table.drop(columns=sample_column)
+    if not in_index:
+        table = table.drop(columns=sample_column)
     table.index = index
     return table
 
