@@ -431,7 +431,8 @@ def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
     genes = [name for name in table.columns if name not in covariates]
     step = max(1, -(-len(genes) // _RAW_SCALE_COLUMNS))  # at most that many
     lowest, highest = np.inf, -np.inf
-    for name in genes[::step]:
+    looked_at = genes[::step]
+    for name in looked_at:
         column = table[name].to_numpy()
         if column.dtype.kind not in "fiu":
             continue  # text among the genes: the imputer's checks will say so
@@ -440,8 +441,11 @@ def _warn_if_raw_scale(table: pd.DataFrame, covariates: list) -> None:
         lowest = min(lowest, np.fmin.reduce(column, initial=np.inf))
         highest = max(highest, np.fmax.reduce(column, initial=-np.inf))
     if lowest >= 0 and highest > _RAW_SCALE_ABOVE:
+        which = "the genes are"
+        if len(looked_at) < len(genes):
+            which = f"the {len(looked_at):,} genes looked at (of {len(genes):,}) are"
         warnings.warn(
-            f"the genes are non-negative and reach {highest:,.0f}, as counts, "
+            f"{which} non-negative and reach {highest:,.0f}, as counts, "
             "TPM or raw intensities do; GAIN imputes such values poorly on "
             "their own scale (imputations can come out negative): --log2 "
             "imputes their logarithms and writes the values back.",

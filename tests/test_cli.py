@@ -251,6 +251,15 @@ def test_raw_scale_warning_sees_past_integer_and_text_columns():
         _warn_if_raw_scale(table[["batch"]], ["batch"])  # no gene at all
 
 
+def test_raw_scale_warning_says_how_many_genes_it_looked_at(monkeypatch):
+    from skgain import _cli
+
+    monkeypatch.setattr(_cli, "_RAW_SCALE_COLUMNS", 10)
+    genes = pd.DataFrame(np.arange(1.0, 41.0) * 100 * np.ones((3, 40)))
+    with pytest.warns(UserWarning, match=r"the 10 genes looked at \(of 40\) are"):
+        _cli._warn_if_raw_scale(genes, [])
+
+
 def test_log2_messages_for_absent_covariates_and_negative_values(
     counts_path, tmp_path, capsys
 ):
