@@ -572,20 +572,33 @@ class GAINImputer(TransformerMixin, BaseEstimator):
             observed,
             lambda positions: column_list(kept_columns[positions], names),
         )
+        # Constant features are imputed with their value (see _block_filler):
+        # the networks leave them out, where they would cost as much as any
+        # feature (a single-cell table's all-zero genes, often a third of
+        # them) to learn to output that value.
+        constant = ~np.isnan(self._scaler.constant_value)
+        self._modelled = np.flatnonzero(~constant)
         self._covariate_encoder = CovariateEncoder(self._roles, names).fit(X)
         random_state = check_random_state(self.random_state)
         training_seed, self._noise_seed = (
             int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=2)
         )
-        if features.shape[1] == 0:
-            # Only covariates or only empty features: nothing to learn.
+        if self._modelled.size == 0:
+            # Only covariates, or only empty or constant features: nothing
+            # to learn; the device is checked all the same.
+            resolve_device(self.device)
             self._reset_training_history()
             self._generator = None
             return self
         # NaN at the gaps: the standardised float32 copy is then all training
         # needs, so the features and their mask are freed now rather than held
         # through training.
-        scaled = self._scaler.transform(features, observed, missing_value=np.nan)
+        scaled = self._scaler.transform(
+            features,
+            observed,
+            missing_value=np.nan,
+            columns=self._modelled if constant.any() else None,
+        )
         del features, observed
         self._fit_networks(X, scaled, config, training_seed)
         return self
@@ -920,26 +933,40 @@ class GAINImputer(TransformerMixin, BaseEstimator):
     def _beyond_float32(self, exc, row: str) -> ValueError:
         """The error for an observed value that standardises beyond float32.
 
-        ``exc.column`` counts the features kept at fit, as the scaler does;
+        ``exc.column`` counts the features the networks model;
         ``row`` names the row (see ``row_name``).
         """
-        column = self._roles.features[~self._empty_features][exc.column]
+        position = self._modelled_features()[exc.column]
+        column = self._roles.features[~self._empty_features][position]
         names = getattr(self, "feature_names_in_", None)
         return ValueError(
             beyond_float32_message(
                 f"Feature {column_label(column, names)}",
                 exc.value,
                 row,
-                self._scaler.mean[exc.column],
-                self._scaler.scale[exc.column],
+                self._scaler.mean[position],
+                self._scaler.scale[position],
                 exc.narrow_device,
             )
         )
 
+    def _modelled_features(self) -> np.ndarray:
+        """Positions, among the features kept at fit, of those the networks model."""
+        modelled = getattr(self, "_modelled", None)
+        if modelled is None:
+            # Fitted by a version whose networks modelled every kept feature.
+            return np.arange(self._scaler.mean.size)
+        return modelled
+
     def _block_filler(self, X, rng):
         """A function that fills, in place, the missing entries of one block."""
         kept = ~self._empty_features
-        kept_columns = None if kept.all() else np.flatnonzero(kept)
+        modelled = self._modelled_features()
+        # The features the generator imputes, as positions in a block; None
+        # where that is all of them.
+        network_columns = np.flatnonzero(kept)[modelled]
+        if network_columns.size == kept.size:
+            network_columns = None
         constant = ~np.isnan(self._scaler.constant_value)
         constant_columns = np.flatnonzero(kept)[constant]
         constant_values = self._scaler.constant_value[constant]
@@ -950,16 +977,18 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 generator = copy.deepcopy(generator).to(device)
             codes, numerical = self._covariate_encoder.transform(X)
             dtype = widest_float(device)
-            mean = torch.as_tensor(self._scaler.mean, dtype=dtype).to(device)
-            scale = torch.as_tensor(self._scaler.scale, dtype=dtype).to(device)
+            mean = torch.as_tensor(self._scaler.mean[modelled], dtype=dtype).to(device)
+            scale = torch.as_tensor(self._scaler.scale[modelled], dtype=dtype)
+            scale = scale.to(device)
 
         def fill(block, missing, rows):
             if self._generator is not None:
-                # A slice when every feature is kept, so that nothing is copied.
-                if kept_columns is None:
+                # A slice when every feature is modelled: nothing is copied.
+                if network_columns is None:
                     values, gaps = block, missing
                 else:
-                    values, gaps = block[:, kept_columns], missing[:, kept_columns]
+                    values = block[:, network_columns]
+                    gaps = missing[:, network_columns]
                 try:
                     filled = impute_rows(
                         generator,
@@ -974,10 +1003,10 @@ class GAINImputer(TransformerMixin, BaseEstimator):
                 except BeyondFloat32Error as exc:
                     row = row_name(X, rows.start + exc.row)
                     raise self._beyond_float32(exc, row) from None
-                if kept_columns is None:
+                if network_columns is None:
                     block[...] = filled
                 else:
-                    block[:, kept_columns] = filled
+                    block[:, network_columns] = filled
             # A constant feature is imputed with its value: there is nothing
             # to learn, and the network would only add noise to it.
             if constant_columns.size:

@@ -28,6 +28,17 @@ def test_fit_uses_observed_entries_only():
     np.testing.assert_allclose(scaler.scale, np.nanstd(values, axis=0), rtol=1e-12)
 
 
+@pytest.mark.parametrize("missing_value", [0.0, np.nan])
+def test_transform_of_some_columns_is_those_columns_of_the_whole(missing_value):
+    values, observed = _data()
+    scaler = FeatureScaler.fit(values, observed)
+    columns = np.array([3, 0])
+    whole = scaler.transform(values, observed, missing_value)
+    some = scaler.transform(values, observed, missing_value, columns=columns)
+    assert some.shape == (values.shape[0], 2)
+    np.testing.assert_array_equal(some, whole[:, columns])
+
+
 def test_fit_ignores_values_at_unobserved_entries():
     """Whatever sits at a missing entry (here huge numbers) does not count."""
     values, observed = _data()

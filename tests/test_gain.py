@@ -790,6 +790,40 @@ def test_numpy_output_is_imputed_in_place(layout, params):
     assert not np.isnan(out).any()
 
 
+def test_constant_features_are_imputed_with_their_value_outside_the_networks():
+    # Left out of the networks, they change nothing else: the other features
+    # are imputed exactly as in a table without them.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 6))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    with_constants = np.insert(X, [1, 4], 0.0, axis=1)
+    with_constants[::5, 1] = np.nan
+    imputer = GAINImputer(**TINY).fit(with_constants)
+    first_layer = imputer._generator.body[0].weights[0]
+    assert first_layer.shape[1] == 6
+    out = imputer.transform(with_constants)
+    np.testing.assert_array_equal(out[:, [1, 5]], 0.0)
+    expected = GAINImputer(**TINY).fit(X).transform(X)
+    np.testing.assert_array_equal(np.delete(out, [1, 5], axis=1), expected)
+
+
+def test_value_beyond_float32_named_beside_constant_features():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        rng.normal(size=(30, 4)) / 100, columns=["zero", "g1", "g2", "g3"]
+    )
+    frame["zero"] = 0.0
+    frame[["g1", "g2", "g3"]] = frame[["g1", "g2", "g3"]].mask(
+        rng.uniform(size=(30, 3)) < 0.2
+    )
+    imputer = GAINImputer(**TINY).fit(frame)
+    new = frame.iloc[:2].copy()
+    new.loc[new.index[1], "g1"] = np.nan
+    new.loc[new.index[1], "g3"] = 1e300
+    with pytest.raises(ValueError, match="Feature 'g3' holds 1e\\+300 in row 1,"):
+        imputer.transform(new)
+
+
 def test_all_missing_row_single_row_and_constant_column():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 4))
