@@ -205,8 +205,8 @@ def test_callers_torch_settings_change_nothing(torch_setting):
 
 
 def test_mixed_precision_fit_inside_the_callers_autocast():
-    # Inside another autocast region, autocast's cache of the weights'
-    # bfloat16 copies would outlive each step and serve stale weights.
+    # The user-facing side of the trainer's test that mixed-precision steps
+    # are alike inside another autocast region (test_training.py).
     X = np.random.RandomState(0).normal(size=(200, 20))
     X[::3, 2] = np.nan
     params = dict(TINY, mixed_precision=True)

@@ -1,5 +1,6 @@
 """Losses, random masks, network construction and the training loop of GAIN."""
 
+import contextlib
 import copy
 
 import numpy as np
@@ -1018,6 +1019,24 @@ def _trainer(config):
     return training._Trainer(
         config, generator, discriminator, torch.Generator().manual_seed(0)
     )
+
+
+def test_mixed_precision_steps_alike_inside_another_autocast_region():
+    # Inside an enclosing autocast region, autocast's cache of the weights'
+    # bfloat16 copies would outlive the step and serve weights from before
+    # the optimizer's update to the next one.
+    config = _config(mixed_precision=True, learning_rate_init=0.05)
+    data = _data()
+    batch = data.rows(torch.arange(16))
+
+    def losses(enclosing):
+        trainer = _trainer(config)
+        with enclosing():
+            return [float(trainer.step(batch)[0]) for _ in range(3)]
+
+    outside = losses(contextlib.nullcontext)
+    inside = losses(lambda: torch.autocast("cpu", dtype=torch.bfloat16))
+    assert inside == outside
 
 
 @pytest.mark.parametrize("warmup_steps", [0, 4])
