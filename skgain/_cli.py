@@ -385,9 +385,11 @@ def _back_from_log(
     # on tens of thousands of genes and left a table as slow to write.
     observed = read[genes].to_numpy()
     imputed = completed[genes].to_numpy()
-    filled = np.where(np.isnan(observed), imputed, observed).astype(
-        imputed.dtype, copy=False
-    )
+    # In the precision the genes were read in (--dtype): a gene the imputer
+    # left out comes back from the log step as float64 and would carry the
+    # others to float64, writing 0.162 read as float32 as 0.16200000047683716.
+    dtype = np.promote_types(observed.dtype, np.float32)
+    filled = np.where(np.isnan(observed), imputed, observed).astype(dtype, copy=False)
     # Counts and TPM are never negative, but a logarithm imputed below 0 gives
     # a value between -1 and 0: clipped where the gene's values all are >= 0
     # (fmin skips NaN, and gives NaN for a gene without observed values).
