@@ -345,11 +345,27 @@ def row_name(X, position: int) -> str:
     '111'
     >>> row_name(np.zeros((2, 3)), 1)
     '1'
+    >>> index = pd.MultiIndex.from_tuples([("a", 1), ("b", 2)])
+    >>> row_name(pd.Series([1.0, 2.0], index=index), 1)
+    "('b', 2)"
+    >>> row_name(pd.Series([1.0], index=pd.to_datetime(["2020-01-02"])), 0)
+    '2020-01-02 00:00:00'
     """
-    if isinstance(X, pd.DataFrame | pd.Series):
-        label = X.index[position]
-        return repr(label.item() if isinstance(label, np.generic) else label)
-    return str(position)
+    if not isinstance(X, pd.DataFrame | pd.Series):
+        return str(position)
+    label = _plain(X.index[position])
+    if isinstance(label, str | int | float | tuple):
+        return repr(label)
+    return str(label)  # a date, or another object written as itself
+
+
+def _plain(label):
+    """``label`` with NumPy scalars, also within a tuple, as Python's own."""
+    if isinstance(label, np.generic):
+        return label.item()
+    if isinstance(label, tuple):
+        return tuple(_plain(part) for part in label)
+    return label
 
 
 def first_non_number(column: pd.Series) -> tuple[int, object, str] | None:

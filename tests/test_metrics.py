@@ -452,6 +452,13 @@ def test_scorer_refuses_an_output_on_another_scale(low_rank):
     pipeline = make_pipeline(LogTransformer(), SimpleImputer()).fit(counts)
     with pytest.raises(ValueError, match="changed entries that were observed"):
         scorer(pipeline, counts)
+    frame = pd.DataFrame(
+        counts,
+        columns=[f"g{j}" for j in range(counts.shape[1])],
+        index=[f"s{i}" for i in range(counts.shape[0])],
+    )
+    with pytest.raises(ValueError, match=r"\(column 'g\d+', row 's\d+': \d"):
+        scorer(pipeline.fit(frame), frame)
     # float32 output of float64 input keeps the observed values, rounded.
     rounding = make_pipeline(
         SimpleImputer(), FunctionTransformer(lambda a: a.astype(np.float32))

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from skgain._validation import is_nan_marker
+from skgain._validation import column_label, is_nan_marker, row_name
 from skgain.datasets._missingness import make_missing, numeric_block
 from skgain.metrics._scores import imputation_r2_score, imputation_rmse
 
@@ -165,7 +165,7 @@ class _ImputationScorer:
         output = estimator.transform(X_masked)
         imputed = _imputed_columns(estimator, output, np.shape(X), positions)
         hidden = mask[:, positions]
-        _check_observed_kept(estimator, values, imputed, hidden)
+        _check_observed_kept(estimator, X, positions, values, imputed, hidden)
         if self.metric == "r2":
             return imputation_r2_score(values, imputed, hidden)
         return -imputation_rmse(values, imputed, hidden)
@@ -190,7 +190,7 @@ def _check_nan_placeholder(estimator):
         )
 
 
-def _check_observed_kept(estimator, values, imputed, hidden):
+def _check_observed_kept(estimator, X, positions, values, imputed, hidden):
     """Refuse an output whose entries that were neither missing nor hidden changed.
 
     The scorer compares imputed values with the input's: an output on another
@@ -204,11 +204,13 @@ def _check_observed_kept(estimator, values, imputed, hidden):
     if kept.all():
         return
     row, column = (int(i) for i in np.argwhere(shown)[np.argmin(kept)])
+    names = X.columns if isinstance(X, pd.DataFrame) else None
     raise ValueError(
         f"{type(estimator).__name__}.transform changed entries that were "
-        f"observed and not hidden (row {row}, column {column} of the scored "
-        f"columns: {values[row, column]!r} came back as "
-        f"{imputed[row, column]!r}). The scorer compares imputed values with "
+        f"observed and not hidden (column {column_label(positions[column], names)}"
+        f", row {row_name(X, row)}: {float(values[row, column])!r} came back "
+        f"as {float(imputed[row, column])!r}). The scorer compares imputed "
+        "values with "
         "the input, so the output must keep the input's observed values and "
         "scale; a pipeline that transforms the data before imputing (a "
         "LogTransformer) returns them transformed. Transform the data first "
