@@ -121,9 +121,10 @@ def _resolve_spec(param, spec, feature_names, X, n_columns) -> np.ndarray:
             f"{param}={spec} names no column; pass column names, indices, or a "
             f"boolean mask with one entry per column of X ({n_columns})."
         )
-    if isinstance(spec, set | frozenset):
-        # The covariates' order is that of the networks' inputs; a set's
-        # changes from one Python process to the next (PYTHONHASHSEED).
+    if isinstance(spec, set | frozenset) and len(spec) > 1:
+        # The covariates' order is that of the networks' inputs; a set has
+        # no order of the user's, and one of strings changes from one Python
+        # process to the next (PYTHONHASHSEED).
         raise ValueError(
             f"{param} is a set, whose order changes from one Python process to "
             f"the next, and with it the fitted model; give a list, such as "

@@ -56,7 +56,9 @@ def test_roles_as_a_set_are_refused(kind):
     ):
         resolve_column_roles(None, kind({"tissue", "sex"}), None, NAMES, 6)
     with pytest.raises(ValueError, match="numerical_covariates is a set"):
-        resolve_column_roles(None, None, kind({3}), NAMES, 6)
+        resolve_column_roles(None, None, kind({3, 0}), NAMES, 6)
+    # One column has one order.
+    _assert_roles(_roles(kind({"sex"}), kind({3})), [4], [3], [0, 1, 2, 5])
 
 
 def test_roles_by_indices_including_negative():

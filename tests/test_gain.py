@@ -1587,8 +1587,6 @@ def test_pipeline_cross_validate_and_grid_search(low_rank_data):
         pipeline, {"gainimputer__hint_rate": [0.5, 0.9]}, cv=KFold(2)
     ).fit(X_missing, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    best = search.best_params_["gainimputer__hint_rate"]
-    assert search.best_estimator_.named_steps["gainimputer"].hint_rate == best
     assert search.best_estimator_.named_steps["gainimputer"].n_iter_ >= 1
 
 
