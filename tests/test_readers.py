@@ -3,6 +3,7 @@
 
 import gzip
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -639,3 +640,17 @@ def test_read_h5ad_refuses_repeated_names(tmp_path, obs_names, var_names, messag
     _write_h5ad(adata, path)
     with pytest.raises(ValueError, match=message):
         read_h5ad(path)
+
+
+def test_sample_ids_of_mixed_kinds_in_a_long_file_raise_no_pandas_warning(tmp_path):
+    """Read in chunks, ids that look like numbers, then like text, are one column."""
+    n = 600_000
+    ids = np.concatenate(
+        [np.arange(n // 2).astype(str), np.char.add("S", np.arange(n // 2).astype(str))]
+    )
+    path = tmp_path / "long.csv"
+    pd.DataFrame({"sample_id": ids, "g1": 1.0}).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_expression_table(path, sample_column="sample_id")
+    assert frame.index[0] == "0" and frame.index[-1] == f"S{n // 2 - 1}"

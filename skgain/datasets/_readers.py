@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import warnings
 import zlib
 from collections.abc import Iterable
@@ -687,9 +688,11 @@ def _read_text_table(
             if position is not None:
                 # The ids are read again as text below; their being read as
                 # numbers in some chunks and text in others is no concern.
+                # pandas names it "Columns (0: sample_id)", or "(0)".
+                label = re.escape(f"{position}: {names[position]}")
                 warnings.filterwarnings(
                     "ignore",
-                    message=rf"Columns \({position}\) have mixed types",
+                    message=rf"Columns \(({position}|{label})\) have mixed types",
                     category=pd.errors.DtypeWarning,
                 )
             # No dtype for the id column here: with one, pandas builds every
