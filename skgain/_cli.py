@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from skgain import __version__
 from skgain._gain import GAINImputer
+from skgain._output import pandas_with_passthrough
 from skgain._validation import shorten
 from skgain.datasets import read_expression_table, read_gct, read_h5ad
 from skgain.preprocessing import LogTransformer
@@ -395,9 +396,12 @@ def _back_from_log(
     # (fmin skips NaN, and gives NaN for a gene without observed values).
     counts = np.fmin.reduce(observed, axis=0) >= 0
     filled[:, counts] = np.where(filled[:, counts] < 0, 0.0, filled[:, counts])
-    others = [name for name in kept if name not in logged]
-    gene_block = pd.DataFrame(filled, index=completed.index, columns=genes)
-    return pd.concat([completed[others], gene_block], axis=1)[kept]
+    others = {
+        k: completed.columns.get_loc(name)
+        for k, name in enumerate(kept)
+        if name not in logged
+    }
+    return pandas_with_passthrough(completed, filled, kept, others)
 
 
 def _in_model_order(table: pd.DataFrame, model_columns) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import issparse
 
+from skgain._output import pandas_with_passthrough
 from skgain._validation import first_non_number, shorten
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -589,13 +590,8 @@ def read_expression_table(
         genes = table[gene_columns].astype(dtype)
         _check_conversion_in_range(table, genes, gene_columns, path)
         named = set(gene_columns)
-        others = [name for name in table.columns if name not in named]
-        converted = pd.concat(
-            [table[others].reset_index(drop=True), genes.reset_index(drop=True)],
-            axis=1,
-        )[list(table.columns)]
-        converted.index = table.index
-        table = converted
+        others = {j: j for j, name in enumerate(table.columns) if name not in named}
+        table = pandas_with_passthrough(table, genes.to_numpy(), table.columns, others)
     return table
 
 
@@ -962,7 +958,8 @@ def _gene_columns(table: pd.DataFrame, covariates, path) -> list:
             f"Covariate column(s) {shorten(missing)} are not in '{path}'; its "
             f"columns are {shorten(list(table.columns))}."
         )
-    genes = [c for c in table.columns if c not in set(covariates)]
+    named = set(covariates)
+    genes = [c for c in table.columns if c not in named]
     not_numeric = [c for c in genes if not is_numeric(c)]
     if not_numeric:
         found = first_non_number(table[not_numeric[0]])
